@@ -1,0 +1,62 @@
+/**
+ * The state directory's record of what `up` started: the topology, and per component its pid and
+ * binary. `down` and `status` trust only this file, never a process search by name.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ComponentKind, Topology } from './topology.js';
+
+export interface RunningComponent {
+  id: string;
+  kind: ComponentKind;
+  cluster?: string;
+  pid: number;
+  binary: string;
+  log: string;
+  ports: number[];
+}
+
+export interface LocalState {
+  version: 1;
+  /** `starting` while `up` runs; `ready` once every component passed its readiness check. */
+  phase: 'starting' | 'ready';
+  createdAt: string;
+  binDir: string;
+  topology: Topology;
+  components: RunningComponent[];
+}
+
+export const STATE_FILE = 'state.json';
+
+export function statePath(dir: string): string {
+  return path.join(dir, STATE_FILE);
+}
+
+export function readState(dir: string): LocalState | undefined {
+  const file = statePath(dir);
+  if (!existsSync(file)) return undefined;
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as LocalState;
+  if (parsed.version !== 1)
+    throw new Error(
+      `${file}: unknown state version ${String(parsed.version)}; run 'kubefed-local down --dir ${dir}' with the version that created it`,
+    );
+  return parsed;
+}
+
+let writes: Promise<void> = Promise.resolve();
+
+/**
+ * Writes atomically (a crash mid-write never leaves a file `down` cannot read) and in call order:
+ * the state is snapshotted now, so concurrent callers cannot store an older snapshot last.
+ */
+export function writeState(dir: string, state: LocalState): Promise<void> {
+  const file = statePath(dir);
+  const data = JSON.stringify(state, null, 2);
+  const write = writes.then(async () => {
+    await writeFile(`${file}.tmp`, data);
+    await rename(`${file}.tmp`, file);
+  });
+  writes = write.catch(() => undefined);
+  return write;
+}

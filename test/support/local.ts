@@ -1,0 +1,79 @@
+/** Running the built CLIs and kubectl from tests, against the shared local clusters. */
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const KUBEFED_LOCAL = path.join(REPO_ROOT, 'dist', 'cli', 'local', 'main.js');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion; never throws for a non-zero exit (the caller asserts on `code`). */
+export function run(
+  file: string,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      file,
+      args,
+      { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') {
+          reject(
+            new Error(
+              `${file} ${args.join(' ')}: ${err.killed ? 'killed (timeout?)' : err.message}\n${stderr}`,
+            ),
+          );
+          return;
+        }
+        resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+      },
+    );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+export function kubefedLocal(args: readonly string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
+  return run(process.execPath, [KUBEFED_LOCAL, ...args], opts);
+}
+
+/** kubectl against the shared local clusters; throws with kubectl's stderr on failure. */
+export async function kubectl(context: string, args: readonly string[], input?: string): Promise<string> {
+  const kubeconfig = inject('kubeconfig');
+  const r = await run(inject('kubectl'), ['--kubeconfig', kubeconfig, '--context', context, ...args], {
+    ...(input === undefined ? {} : { input }),
+  });
+  if (r.code !== 0)
+    throw new Error(`kubectl --context ${context} ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** A name unique to this test run, safe as a Kubernetes namespace/object name. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** Pids of live processes whose command line mentions `needle` (e.g. a state directory). */
+export function processesMentioning(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (cmd.includes(needle) && state !== 'Z') pids.push(Number(entry));
+    } catch {
+      /* exited while we looked */
+    }
+  }
+  return pids;
+}
