@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import type { ClientOptions, ClusterClient } from '../../src/kube/client.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const KUBEFED_LOCAL = path.join(REPO_ROOT, 'dist', 'cli', 'local', 'main.js');
@@ -76,4 +77,10 @@ export function processesMentioning(needle: string): number[] {
     }
   }
   return pids;
+}
+
+/** A controller-kit client for a context of the shared local clusters. */
+export async function clusterClient(context: string, options?: ClientOptions): Promise<ClusterClient> {
+  const { ClusterClient } = await import('../../src/kube/client.js');
+  return ClusterClient.fromKubeconfig(context, inject('kubeconfig'), options);
 }

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import os from 'node:os';
 import path from 'node:path';
 import { formatDuration } from '../../poll.js';
+import { startComponent, stopComponent } from './components.js';
 import { down } from './down.js';
 import { readState } from './state.js';
 import { status } from './status.js';
@@ -154,6 +155,27 @@ export function buildProgram(): Command {
         process.stdout.write(`phase: ${report.phase}; kubeconfig: ${report.kubeconfig}\n`);
       }
       process.exitCode = healthy ? 0 : 1;
+    });
+
+  program
+    .command('stop <component>')
+    .description('stop one component, e.g. cluster2/kube-apiserver (for fault tests); start brings it back')
+    .addOption(dirOption())
+    .action(async (id: string, o: { dir: string }) => {
+      const stopped = await stopComponent(o.dir, id);
+      process.stdout.write(stopped ? `stopped ${id}\n` : `${id} was not running\n`);
+    });
+
+  program
+    .command('start <component>')
+    .description('start one stopped component with its original flags and wait until it is ready')
+    .addOption(dirOption())
+    .addOption(
+      new Option('--timeout <seconds>', 'readiness timeout').argParser(intArg('--timeout')).default(120),
+    )
+    .action(async (id: string, o: { dir: string; timeout: number }) => {
+      const r = await startComponent(o.dir, id, o.timeout * 1000);
+      process.stdout.write(r === 'started' ? `started ${id}\n` : `${id} is already running\n`);
     });
 
   program

@@ -1,0 +1,281 @@
+/**
+ * An informer: list, then watch (with bookmarks) from the last resourceVersion, into an indexed
+ * cache, calling handlers on add/update/delete. It never silently stops: a watch that ends is
+ * resumed from the last resourceVersion, a 410 Gone relists (diffing against the cache so handlers
+ * see exactly the changes), errors back off exponentially, and a watch that stays silent longer
+ * than the idle timeout (a frozen server) is torn down and restarted.
+ */
+import { PollTimeout, sleep } from '../poll.js';
+import type { ClusterClient } from './client.js';
+import { errorFromResponse, isGone, type KubeStatus } from './errors.js';
+import type { Logger } from './log.js';
+import { resourcePath, ResourceClient, type KubeObject, type ResourceRef } from './resource.js';
+import { objectKey, Store, type IndexFunc } from './store.js';
+
+export interface EventHandlers<T> {
+  onAdd?(obj: T): void;
+  onUpdate?(oldObj: T, newObj: T): void;
+  onDelete?(obj: T): void;
+}
+
+export interface InformerOptions<T extends KubeObject> {
+  client: ClusterClient;
+  resource: ResourceRef;
+  /** Limit to one namespace (default: all). */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  indexers?: Record<string, IndexFunc<T>>;
+  /** Page size of the initial list (default 500). */
+  pageSize?: number;
+  /** Restart a watch that delivered nothing (not even a bookmark) for this long (default 90 s). */
+  idleTimeoutMs?: number;
+  /** Server-side watch timeout; a random value in [min, 2*min) spreads reconnects (default 300 s). */
+  watchTimeoutSeconds?: number;
+  backoff?: { initialMs: number; maxMs: number };
+  /** Observes restarts (for metrics): `reason` is `gone`, `error`, `idle` or `closed`. */
+  onWatchRestart?: (reason: 'gone' | 'error' | 'idle' | 'closed') => void;
+  log?: Pick<Logger, 'warn' | 'debug'>;
+}
+
+interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T | KubeStatus;
+}
+
+class IdleTimeout extends Error {}
+
+export class Informer<T extends KubeObject = KubeObject> {
+  readonly store: Store<T>;
+  private readonly handlers: EventHandlers<T>[] = [];
+  private readonly resourceClient: ResourceClient<T>;
+  private stopController?: AbortController;
+  private running?: Promise<void>;
+  private synced = false;
+  private syncWaiters: (() => void)[] = [];
+  private rv = '';
+  /** The last error the loop recovered from (for status and tests). */
+  lastError?: Error;
+  /** Counts of list and watch starts, for tests and metrics. */
+  readonly stats = { lists: 0, watches: 0, events: 0 };
+
+  constructor(private readonly options: InformerOptions<T>) {
+    this.store = new Store<T>(options.indexers);
+    this.resourceClient = new ResourceClient<T>(options.client, options.resource);
+  }
+
+  get cluster(): string {
+    return this.options.client.name;
+  }
+
+  /** The resourceVersion the cache reflects. */
+  get resourceVersion(): string {
+    return this.rv;
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /**
+   * Adds handlers. Handlers added after the initial sync first get an `onAdd` for every cached
+   * object, so late subscribers see the same world as early ones.
+   */
+  addHandlers(h: EventHandlers<T>): void {
+    this.handlers.push(h);
+    if (this.synced) for (const obj of this.store.list()) this.call(h, 'onAdd', obj);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.stopController = new AbortController();
+    this.running = this.run(this.stopController.signal);
+  }
+
+  async stop(): Promise<void> {
+    this.stopController?.abort();
+    await this.running;
+    this.running = undefined;
+  }
+
+  /** Resolves once the initial list is in the cache; rejects after `timeoutMs`. */
+  async waitForSync(timeoutMs = 60_000): Promise<void> {
+    if (this.synced) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => this.syncWaiters.push(resolve)),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new PollTimeout(`${this.describe()} to sync`, this.lastError?.message ?? 'no error', timeoutMs),
+            ),
+          timeoutMs,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  describe(): string {
+    const { resource, namespace, labelSelector } = this.options;
+    return `informer ${resource.resource}${resource.group ? `.${resource.group}` : ''}${namespace ? ` in ${namespace}` : ''}${labelSelector ? ` (${labelSelector})` : ''} on ${this.cluster}`;
+  }
+
+  private call<K extends keyof EventHandlers<T>>(
+    h: EventHandlers<T>,
+    kind: K,
+    ...args: Parameters<NonNullable<EventHandlers<T>[K]>>
+  ): void {
+    try {
+      (h[kind] as ((...a: unknown[]) => void) | undefined)?.(...args);
+    } catch (err) {
+      this.options.log?.warn({ err, handler: kind }, `${this.describe()}: event handler failed`);
+    }
+  }
+
+  private emit<K extends keyof EventHandlers<T>>(
+    kind: K,
+    ...args: Parameters<NonNullable<EventHandlers<T>[K]>>
+  ): void {
+    for (const h of this.handlers) this.call(h, kind, ...args);
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 800, maxMs: 30_000 };
+    let delay = initialMs;
+    // After stop()/start() a synced informer resumes its watch from the last resourceVersion.
+    let needList = !this.synced;
+    while (!signal.aborted) {
+      try {
+        if (needList) {
+          await this.list(signal);
+          needList = false;
+        }
+        const progressed = await this.watch(signal);
+        // A watch the server closed (timeout) resumes from the last resourceVersion, without a relist.
+        this.options.onWatchRestart?.('closed');
+        if (progressed) delay = initialMs;
+        continue;
+      } catch (err) {
+        if (signal.aborted) break;
+        if (isGone(err)) {
+          // Our resourceVersion was compacted away: relist at once, diffing into the cache.
+          this.options.onWatchRestart?.('gone');
+          this.options.log?.debug({ rv: this.rv }, `${this.describe()}: resourceVersion too old, relisting`);
+          needList = true;
+          continue;
+        }
+        this.lastError = err as Error;
+        this.options.onWatchRestart?.(err instanceof IdleTimeout ? 'idle' : 'error');
+        this.options.log?.warn(
+          { err: (err as Error).message, retryInMs: Math.round(delay) },
+          `${this.describe()}: list/watch failed, retrying`,
+        );
+        await sleep(delay * (0.5 + Math.random() / 2), signal).catch(() => undefined);
+        delay = Math.min(delay * 2, maxMs);
+      }
+    }
+  }
+
+  private async list(signal: AbortSignal): Promise<void> {
+    this.stats.lists++;
+    const list = await this.resourceClient.listAll({
+      ...(this.options.namespace ? { namespace: this.options.namespace } : {}),
+      ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
+      ...(this.options.fieldSelector ? { fieldSelector: this.options.fieldSelector } : {}),
+      limit: this.options.pageSize ?? 500,
+      signal,
+    });
+    const kind = this.options.resource;
+    const seen = new Set<string>();
+    for (const item of list.items) {
+      // Lists omit apiVersion/kind on items; fill them so handlers see complete objects.
+      item.apiVersion ??= kind.group ? `${kind.group}/${kind.version}` : kind.version;
+      item.kind ??= list.kind?.replace(/List$/, '');
+      const key = objectKey(item);
+      seen.add(key);
+      const old = this.store.upsert(item);
+      if (!old) this.emit('onAdd', item);
+      else if (old.metadata.resourceVersion !== item.metadata.resourceVersion)
+        this.emit('onUpdate', old, item);
+    }
+    for (const key of this.store.keys()) {
+      if (!seen.has(key)) {
+        const gone = this.store.remove(key);
+        if (gone) this.emit('onDelete', gone);
+      }
+    }
+    this.rv = list.metadata.resourceVersion ?? '';
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
+  }
+
+  /** Watches from `this.rv` until the server ends the watch; true if any event arrived. */
+  private async watch(signal: AbortSignal): Promise<boolean> {
+    this.stats.watches++;
+    const min = this.options.watchTimeoutSeconds ?? 300;
+    const stream = await this.options.client.stream({
+      path: resourcePath(this.options.resource, this.options.namespace),
+      query: {
+        watch: true,
+        allowWatchBookmarks: true,
+        resourceVersion: this.rv,
+        timeoutSeconds: Math.floor(min + Math.random() * min),
+        labelSelector: this.options.labelSelector,
+        fieldSelector: this.options.fieldSelector,
+      },
+      signal,
+      verb: 'watch',
+    });
+    const idleMs = this.options.idleTimeoutMs ?? 90_000;
+    let idle = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        idle = true;
+        stream.close();
+      }, idleMs);
+    };
+    arm();
+    let progressed = false;
+    try {
+      for await (const line of stream.lines) {
+        arm();
+        const event = JSON.parse(line) as WatchEvent<T>;
+        if (event.type === 'ERROR') {
+          const status = event.object as KubeStatus;
+          throw errorFromResponse(status.code ?? 500, JSON.stringify(status), {
+            cluster: this.cluster,
+            method: 'WATCH',
+            path: resourcePath(this.options.resource, this.options.namespace),
+          });
+        }
+        const obj = event.object as T;
+        progressed = true;
+        this.stats.events++;
+        if (event.type === 'BOOKMARK') {
+          this.rv = obj.metadata.resourceVersion ?? this.rv;
+          continue;
+        }
+        const key = objectKey(obj);
+        if (event.type === 'DELETED') {
+          this.store.remove(key);
+          this.emit('onDelete', obj);
+        } else {
+          const old = this.store.upsert(obj);
+          if (old) this.emit('onUpdate', old, obj);
+          else this.emit('onAdd', obj);
+        }
+        this.rv = obj.metadata.resourceVersion ?? this.rv;
+      }
+    } finally {
+      clearTimeout(timer);
+      stream.close();
+    }
+    if (idle && !signal.aborted) throw new IdleTimeout(`no watch event or bookmark for ${idleMs} ms`);
+    return progressed;
+  }
+}
