@@ -185,7 +185,8 @@ export class ClusterClient {
         (err.kind === 'TooManyRequests' || (err.code === 503 && wait !== undefined)) &&
         attempt < this.maxRetries
       ) {
-        await sleep(Math.min(Math.max(wait ?? 1, 0), 10) * 1000, req.signal);
+        // Jitter spreads a herd of throttled requests so they do not all come back at once.
+        await sleep(Math.min(Math.max(wait ?? 1, 0), 10) * 1000 * (1 + Math.random() / 2), req.signal);
         continue;
       }
       throw err;

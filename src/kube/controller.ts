@@ -1,0 +1,260 @@
+/**
+ * A controller: informers feed keys into a {@link WorkQueue}; N workers take keys and reconcile
+ * them. Reconcile is level-triggered (controller-runtime's contract): it gets a key, reads the
+ * current state from caches, makes the world match, and says whether to look again. Events only
+ * say "look again"; their payload is never handed to reconcile.
+ *
+ * The queue guarantees a key is never reconciled by two workers at once, that a key added during
+ * its reconcile is reconciled once more afterwards, and that failures back off per key. A thrown
+ * error is logged, counted and retried with backoff: one bad object never stops a controller.
+ */
+import type { Informer } from './informer.js';
+import { rootLogger, type Logger } from './log.js';
+import {
+  processMetrics,
+  queueMetrics,
+  RECONCILE_OUTCOMES,
+  type Metrics,
+  type ReconcileOutcome,
+} from './metrics.js';
+import type { KubeObject } from './resource.js';
+import { objectKey } from './store.js';
+import { WorkQueue } from './workqueue.js';
+
+/** What a reconcile asks for next. */
+export type ReconcileResult =
+  { kind: 'done' } | { kind: 'requeue' } | { kind: 'requeueAfter'; afterMs: number };
+
+/** The world matches: forget the key's failures; it is reconciled again on its next event. */
+export const done: ReconcileResult = { kind: 'done' };
+/** Not there yet, without an error: look again after the key's backoff (which grows). */
+export const requeue: ReconcileResult = { kind: 'requeue' };
+/** Done for now, but look again after `ms` (e.g. to re-check a health or an expiry). */
+export function requeueAfter(ms: number): ReconcileResult {
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new RangeError(`requeueAfter needs a finite, non-negative delay (got ${ms})`);
+  return { kind: 'requeueAfter', afterMs: ms };
+}
+
+export type Reconcile = (key: string, signal: AbortSignal) => Promise<ReconcileResult>;
+
+export interface ControllerOptions {
+  /** Names the controller and its queue in logs and metrics. */
+  name: string;
+  /** Keys reconciled concurrently (default 1). */
+  workers?: number;
+  /**
+   * Makes the world match the state of `key`. `signal` is aborted when the reconcile overruns
+   * `reconcileTimeoutMs` or the controller stops past its grace period: pass it to API calls.
+   */
+  reconcile: Reconcile;
+  /** Per-key backoff of errors and `requeue` (default 5 ms doubling up to 60 s). */
+  backoff?: { baseMs: number; maxMs: number };
+  /** Overall rate and burst of retries, shared by all keys (default 10 per second, burst 100). */
+  qps?: number;
+  burst?: number;
+  /** Aborts the signal of a reconcile running longer than this (default: no limit). */
+  reconcileTimeoutMs?: number;
+  /** How long {@link Controller.stop} lets in-flight reconciles finish before aborting them (default 30 s). */
+  shutdownGraceMs?: number;
+  metrics?: Metrics;
+  log?: Logger;
+}
+
+/** How long stop() still waits for reconciles whose signal it aborted; one ignoring it is abandoned. */
+const ABORTED_SETTLE_MS = 1000;
+
+/** Maps an object of an informer to the keys to reconcile; none (undefined or []) to ignore it. */
+export type KeysOf<T> = (obj: T) => string | string[] | undefined;
+
+export class Controller {
+  readonly name: string;
+  readonly queue: WorkQueue;
+  private readonly workers: number;
+  private readonly metrics: Metrics;
+  private readonly log: Logger;
+  private readonly informers: Informer<KubeObject>[] = [];
+  /** Aborted when stop() gives up waiting: the signal of every in-flight reconcile follows it. */
+  private readonly stopping = new AbortController();
+  /** Keys being reconciled, for the shutdown log. */
+  private readonly inFlight = new Set<string>();
+  private running?: Promise<void>;
+  private stopped?: Promise<void>;
+
+  constructor(private readonly options: ControllerOptions) {
+    const workers = options.workers ?? 1;
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new RangeError(`controller ${options.name}: workers must be a positive integer (got ${workers})`);
+    this.name = options.name;
+    this.workers = workers;
+    this.metrics = options.metrics ?? processMetrics();
+    this.log = (options.log ?? rootLogger()).child({ controller: options.name });
+    this.queue = new WorkQueue({
+      name: options.name,
+      backoff: options.backoff ?? { baseMs: 5, maxMs: 60_000 },
+      ...(options.qps === undefined ? {} : { qps: options.qps }),
+      ...(options.burst === undefined ? {} : { burst: options.burst }),
+      metrics: queueMetrics(this.metrics, options.name),
+    });
+    // Series that exist from the start, so rate() and absent() work before the first event.
+    for (const result of RECONCILE_OUTCOMES)
+      this.metrics.reconcile.total.inc({ controller: this.name, result }, 0);
+    this.metrics.reconcile.errors.inc({ controller: this.name }, 0);
+  }
+
+  enqueue(key: string): void {
+    this.queue.add(key);
+  }
+
+  enqueueAfter(key: string, ms: number): void {
+    this.queue.addAfter(key, ms);
+  }
+
+  /**
+   * Enqueues keys for every add/update/delete of the informer; `keys` maps an object to the keys to
+   * reconcile (default: its `namespace/name` key). Events only say "look again": reconcile reads
+   * state by key. Call before or after start(); objects already cached are enqueued at once.
+   */
+  watch<T extends KubeObject>(informer: Informer<T>, keys: KeysOf<T> = objectKey): void {
+    this.informers.push(informer as unknown as Informer<KubeObject>);
+    const enqueue = (obj: T) => {
+      let ks: string | string[] | undefined;
+      try {
+        ks = keys(obj);
+      } catch (err) {
+        this.log.error({ err, object: objectKey(obj) }, 'mapping an object to keys failed');
+        return;
+      }
+      if (ks === undefined) return;
+      for (const key of typeof ks === 'string' ? [ks] : ks) this.queue.add(key);
+    };
+    informer.addHandlers({
+      onAdd: enqueue,
+      onUpdate: (oldObj, newObj) => {
+        enqueue(oldObj);
+        enqueue(newObj);
+      },
+      onDelete: enqueue,
+    });
+  }
+
+  /** Whether every informer given to {@link watch} has synced. */
+  hasSynced(): boolean {
+    return this.informers.every((i) => i.hasSynced());
+  }
+
+  /** Starts the workers (once; a stopped controller cannot start again). */
+  start(): void {
+    if (this.stopped) throw new Error(`controller ${this.name} was stopped; create a new one`);
+    if (this.running) return;
+    this.log.info({ workers: this.workers }, 'starting workers');
+    this.running = Promise.all(Array.from({ length: this.workers }, () => this.work())).then(() => undefined);
+  }
+
+  /**
+   * Stops taking keys (keys still queued are dropped: level-triggered, they are seen again at the
+   * next start) and waits for in-flight reconciles. Past `graceMs` (default: the controller's
+   * `shutdownGraceMs`, 30 s) their signals are aborted and stop() waits at most one more second for
+   * them; a reconcile that ignores its signal is abandoned, with an error logged.
+   */
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.stopped ??= this.shutDown(options.graceMs ?? this.options.shutdownGraceMs ?? 30_000);
+    return this.stopped;
+  }
+
+  private async shutDown(graceMs: number): Promise<void> {
+    const drained = this.queue.shutDownWithDrain();
+    if (!(await settlesWithin(drained, graceMs))) {
+      this.log.warn(
+        { keys: [...this.inFlight], graceMs },
+        'reconciles outlived the grace period; aborting them',
+      );
+      this.stopping.abort(new Error(`controller ${this.name} is stopping`));
+      if (!(await settlesWithin(drained, ABORTED_SETTLE_MS))) {
+        this.log.error(
+          { keys: [...this.inFlight] },
+          'reconciles ignored their abort signal; abandoning them',
+        );
+        this.queue.shutDown();
+        return;
+      }
+    }
+    // Every key is done: the workers are only waiting to see the shut-down queue.
+    await this.running;
+    this.log.info('stopped');
+  }
+
+  private async work(): Promise<void> {
+    for (let key = await this.queue.get(); key !== undefined; key = await this.queue.get()) {
+      this.inFlight.add(key);
+      try {
+        await this.process(key);
+      } finally {
+        this.inFlight.delete(key);
+        this.queue.done(key);
+      }
+    }
+  }
+
+  private async process(key: string): Promise<void> {
+    const started = performance.now();
+    let outcome: ReconcileOutcome;
+    try {
+      const result = await this.reconcileWithDeadline(key);
+      switch (result.kind) {
+        case 'done':
+          this.queue.forget(key);
+          outcome = 'success';
+          break;
+        case 'requeue':
+          this.queue.addRateLimited(key);
+          outcome = 'requeue';
+          break;
+        case 'requeueAfter':
+          this.queue.forget(key);
+          this.queue.addAfter(key, result.afterMs);
+          outcome = 'requeue_after';
+          break;
+      }
+    } catch (err) {
+      outcome = 'error';
+      this.metrics.reconcile.errors.inc({ controller: this.name });
+      this.log.error({ key, err }, 'reconcile failed');
+      this.queue.addRateLimited(key);
+    }
+    this.metrics.reconcile.total.inc({ controller: this.name, result: outcome });
+    this.metrics.reconcile.time.observe({ controller: this.name }, (performance.now() - started) / 1000);
+  }
+
+  /** Runs reconcile with a signal that follows the controller's stop and the reconcile timeout. */
+  private async reconcileWithDeadline(key: string): Promise<ReconcileResult> {
+    const abort = new AbortController();
+    const onStop = () => abort.abort(this.stopping.signal.reason);
+    this.stopping.signal.addEventListener('abort', onStop, { once: true });
+    const timeoutMs = this.options.reconcileTimeoutMs;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            this.log.warn({ key, timeoutMs }, 'reconcile overran its timeout; aborting it');
+            abort.abort(new Error(`reconcile of ${key} timed out after ${timeoutMs} ms`));
+          }, timeoutMs);
+    try {
+      return await this.options.reconcile(key, abort.signal);
+    } finally {
+      clearTimeout(timer);
+      this.stopping.signal.removeEventListener('abort', onStop);
+    }
+  }
+}
+
+/** Whether `promise` settles within `ms` (a timer that keeps the process alive meanwhile). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

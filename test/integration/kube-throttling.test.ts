@@ -1,0 +1,133 @@
+/**
+ * Retry-After handling against a real API server that throttles: a private one-cluster topology
+ * whose API server admits one non-mutating request at a time (--max-requests-inflight=1 with
+ * priority-and-fairness off) and answers the rest 429 with Retry-After.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { LocalState } from '../../src/cli/local/state.js';
+import { ClusterClient } from '../../src/kube/client.js';
+import { Kubeconfig, type ClusterCredentials } from '../../src/kube/credentials.js';
+import type { KubeError } from '../../src/kube/errors.js';
+import { isTooManyRequests } from '../../src/kube/errors.js';
+import { ResourceClient } from '../../src/kube/resource.js';
+import { pollUntil } from '../../src/poll.js';
+import { kubefedLocal, run } from '../support/local.js';
+
+const PODS = { group: '', version: 'v1', resource: 'pods', namespaced: true };
+let dir: string;
+let kubeconfig: string;
+/** A non-admin identity: system:masters requests are exempt from the in-flight limit. */
+let reader: ClusterCredentials;
+
+beforeAll(async () => {
+  dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'kubefed-throttle-')), 'state');
+  const r = await kubefedLocal([
+    'up',
+    '--members',
+    '0',
+    '--no-workloads',
+    '--dir',
+    dir,
+    '--extra-arg',
+    'kube-apiserver=--max-requests-inflight=1',
+  ]);
+  if (r.code !== 0) throw new Error(`kubefed-local up failed: ${r.stderr}`);
+  kubeconfig = (JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as LocalState).topology
+    .kubeconfig;
+  const kubectl = async (...args: string[]) => {
+    const out = await run(inject('kubectl'), ['--kubeconfig', kubeconfig, '--context', 'cluster1', ...args]);
+    if (out.code !== 0) throw new Error(out.stderr);
+    return out.stdout;
+  };
+  await kubectl('create', 'serviceaccount', 'reader', '-n', 'default');
+  await kubectl(
+    'create',
+    'clusterrolebinding',
+    'reader',
+    '--clusterrole=view',
+    '--serviceaccount=default:reader',
+  );
+  const token = (await kubectl('create', 'token', 'reader', '-n', 'default')).trim();
+  const admin = Kubeconfig.load(kubeconfig).credentials('cluster1');
+  reader = { name: 'cluster1-reader', server: admin.server, caData: admin.caData!, token };
+  // The new binding reaches the authorizer's cache within moments: wait until the reader may list.
+  const probe = new ClusterClient(reader);
+  await pollUntil(
+    'the reader to be allowed to list pods',
+    () =>
+      new ResourceClient(probe, PODS).list().then(
+        () => ({ done: true, value: undefined }),
+        (e: unknown) => ({ done: false, seen: String(e) }),
+      ),
+    { timeoutMs: 30_000 },
+  );
+  await probe.close();
+});
+
+afterAll(async () => {
+  if (dir) await kubefedLocal(['down', '--dir', dir]);
+});
+
+async function burst(client: ClusterClient, n: number): Promise<unknown[]> {
+  const pods = new ResourceClient(client, PODS);
+  // Open the pooled connections first: TLS handshakes would otherwise spread the burst out.
+  await Promise.all(
+    Array.from({ length: 32 }, () =>
+      client.requestRaw({ method: 'GET', path: '/version' }).catch(() => undefined),
+    ),
+  );
+  return Promise.all(
+    Array.from({ length: n }, () =>
+      pods.list().then(
+        () => 'ok',
+        (e: unknown) => e,
+      ),
+    ),
+  );
+}
+
+describe('throttled API server', () => {
+  it('maps 429 to TooManyRequests with the Retry-After the server sent', async () => {
+    const client = new ClusterClient(reader, {
+      maxRetries: 0,
+      qps: 1e6,
+      burst: 1e6,
+    });
+    try {
+      const results = await burst(client, 60);
+      const throttled = results.filter(isTooManyRequests);
+      expect(throttled.length).toBeGreaterThan(0);
+      expect((throttled[0] as KubeError).retryAfterSeconds).toBe(1);
+      expect((throttled[0] as KubeError).code).toBe(429);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('retries 429s after Retry-After until every request succeeds', async () => {
+    const client = new ClusterClient(reader, {
+      maxRetries: 10,
+      qps: 1e6,
+      burst: 1e6,
+    });
+    const codes: number[] = [];
+    const counting = new ClusterClient(client.credentials, {
+      maxRetries: 10,
+      qps: 1e6,
+      burst: 1e6,
+      onRequest: (e) => codes.push(e.code),
+    });
+    try {
+      const results = await burst(counting, 20);
+      expect(results.every((r) => r === 'ok')).toBe(true);
+      expect(codes.filter((c) => c === 429).length).toBeGreaterThan(0);
+      expect(codes.filter((c) => c === 200)).toHaveLength(20 + 32); // + the 32 warm-up /version calls
+    } finally {
+      await client.close();
+      await counting.close();
+    }
+  });
+});
