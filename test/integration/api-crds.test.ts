@@ -1,0 +1,182 @@
+/** The generated CRDs install on a real API server and accept upstream KubeFed v0.10 YAML unchanged. */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CRD_DIR } from '../../src/api/generate.js';
+import { kubectl, REPO_ROOT, uniqueName } from '../support/local.js';
+
+const ns = uniqueName('api');
+
+beforeAll(async () => {
+  await kubectl('cluster1', [
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    '-f',
+    path.join(REPO_ROOT, CRD_DIR),
+  ]);
+  await kubectl('cluster1', [
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    ...readdirSync(path.join(REPO_ROOT, CRD_DIR)).map((f) => `crd/${f.replace(/\.yaml$/, '')}`),
+  ]);
+  await kubectl('cluster1', ['create', 'namespace', ns]);
+  return async () => {
+    await kubectl('cluster1', ['delete', 'namespace', ns, '--wait=false']);
+  };
+});
+
+const upstreamYaml = (n: string) => `
+apiVersion: core.kubefed.io/v1beta1
+kind: KubeFedCluster
+metadata:
+  name: cluster2
+  namespace: ${n}
+spec:
+  apiEndpoint: https://172.17.0.3:6443
+  caBundle: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==
+  secretRef:
+    name: cluster2-shxp4
+  disabledTLSValidations: ["SubjectName"]
+---
+apiVersion: core.kubefed.io/v1beta1
+kind: KubeFedConfig
+metadata:
+  name: kubefed
+  namespace: ${n}
+spec:
+  scope: Cluster
+  controllerDuration: {availableDelay: 20s, unavailableDelay: 60s, cacheSyncTimeout: 5m}
+  leaderElect: {leaseDuration: 15s, renewDeadline: 10s, retryPeriod: 5s, resourceLock: configmaps}
+  featureGates:
+  - {name: PushReconciler, configuration: Enabled}
+  - {name: SchedulerPreferences, configuration: Enabled}
+  - {name: RawResourceStatusCollection, configuration: Disabled}
+  clusterHealthCheck: {period: 10s, failureThreshold: 3, successThreshold: 1, timeout: 3s}
+  syncController: {maxConcurrentReconciles: 1, adoptResources: Enabled}
+  statusController: {maxConcurrentReconciles: 1}
+---
+apiVersion: core.kubefed.io/v1beta1
+kind: FederatedTypeConfig
+metadata:
+  name: deployments.apps
+  namespace: ${n}
+spec:
+  federatedType: {group: types.kubefed.io, kind: FederatedDeployment, pluralName: federateddeployments, scope: Namespaced, version: v1beta1}
+  propagation: Enabled
+  targetType: {group: apps, kind: Deployment, pluralName: deployments, scope: Namespaced, version: v1}
+---
+apiVersion: types.kubefed.io/v1beta1
+kind: FederatedDeployment
+metadata:
+  name: test-deployment
+  namespace: ${n}
+spec:
+  template:
+    metadata:
+      labels: {app: nginx}
+    spec:
+      replicas: 3
+      selector: {matchLabels: {app: nginx}}
+      template:
+        metadata: {labels: {app: nginx}}
+        spec:
+          containers: [{image: nginx, name: nginx}]
+  placement:
+    clusters: [{name: cluster2}, {name: cluster1}]
+  overrides:
+  - clusterName: cluster2
+    clusterOverrides:
+    - path: "/spec/replicas"
+      value: 5
+    - path: "/spec/template/spec/containers/0/image"
+      value: "nginx:1.17.0-alpine"
+    - path: "/metadata/annotations"
+      op: "add"
+      value: {foo: bar}
+---
+apiVersion: scheduling.kubefed.io/v1alpha1
+kind: ReplicaSchedulingPreference
+metadata:
+  name: test-deployment
+  namespace: ${n}
+spec:
+  targetKind: FederatedDeployment
+  totalReplicas: 10
+  clusters:
+    A: {minReplicas: 2, maxReplicas: 4, weight: 2}
+    B: {minReplicas: 3, weight: 1}
+`;
+
+describe('generated CRDs', () => {
+  it('accept upstream KubeFed YAML unchanged and keep every field', async () => {
+    await kubectl('cluster1', ['apply', '-f', '-'], upstreamYaml(ns));
+    const fd = JSON.parse(
+      await kubectl('cluster1', ['-n', ns, 'get', 'federateddeployment', 'test-deployment', '-o', 'json']),
+    ) as {
+      spec: {
+        template: { spec: { replicas: number; template: { spec: { containers: { image: string }[] } } } };
+        overrides: { clusterOverrides: { value: unknown }[] }[];
+      };
+    };
+    expect(fd.spec.template.spec.replicas).toBe(3);
+    expect(fd.spec.template.spec.template.spec.containers[0]!.image).toBe('nginx');
+    expect(fd.spec.overrides[0]!.clusterOverrides.map((o) => o.value)).toEqual([
+      5,
+      'nginx:1.17.0-alpine',
+      { foo: 'bar' },
+    ]);
+    const rsp = JSON.parse(
+      await kubectl('cluster1', ['-n', ns, 'get', 'rsp', 'test-deployment', '-o', 'json']),
+    ) as { spec: { clusters: Record<string, unknown> } };
+    expect(rsp.spec.clusters).toEqual({
+      A: { minReplicas: 2, maxReplicas: 4, weight: 2 },
+      B: { minReplicas: 3, weight: 1 },
+    });
+    const kfc = JSON.parse(await kubectl('cluster1', ['-n', ns, 'get', 'kfc', 'cluster2', '-o', 'json'])) as {
+      spec: { disabledTLSValidations: string[] };
+    };
+    expect(kfc.spec.disabledTLSValidations).toEqual(['SubjectName']);
+  });
+
+  it('print useful columns: READY and REGION for clusters, PROPAGATED for federated objects', async () => {
+    await kubectl('cluster1', ['apply', '-f', '-'], upstreamYaml(ns));
+    expect((await kubectl('cluster1', ['-n', ns, 'get', 'kubefedclusters'])).split('\n')[0]).toMatch(
+      /^NAME\s+READY\s+AGE\s+REGION/,
+    );
+    expect(
+      (await kubectl('cluster1', ['-n', ns, 'get', 'kubefedclusters', '-o', 'wide'])).split('\n')[0],
+    ).toMatch(/OFFLINE.*ZONES\s+KUBERNETES-VERSION\s+ENDPOINT/);
+    expect((await kubectl('cluster1', ['-n', ns, 'get', 'fdeploy'])).split('\n')[0]).toMatch(
+      /^NAME\s+PROPAGATED\s+REASON\s+AGE/,
+    );
+    expect((await kubectl('cluster1', ['-n', ns, 'get', 'ftc'])).split('\n')[1]).toMatch(
+      /^deployments\.apps\s+Deployment\s+Enabled/,
+    );
+  });
+
+  it('refuse invalid objects naming the field', async () => {
+    const bad = `
+apiVersion: types.kubefed.io/v1beta1
+kind: FederatedConfigMap
+metadata: {name: bad, namespace: ${ns}}
+spec:
+  overrides:
+  - clusterName: cluster2
+    clusterOverrides: [{op: bogus, path: /data/x, value: y}]
+`;
+    await expect(kubectl('cluster1', ['apply', '-f', '-'], bad)).rejects.toThrow(
+      /spec\.overrides\[0\]\.clusterOverrides\[0\]\.op: Unsupported value: "bogus"/,
+    );
+    const badCluster = `
+apiVersion: core.kubefed.io/v1beta1
+kind: KubeFedCluster
+metadata: {name: c9, namespace: ${ns}}
+spec: {apiEndpoint: https://x, secretRef: {}}
+`;
+    await expect(kubectl('cluster1', ['apply', '-f', '-'], badCluster)).rejects.toThrow(
+      /spec\.secretRef\.name: Required value/,
+    );
+  });
+});
