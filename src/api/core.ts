@@ -4,7 +4,7 @@
  * Field names and meanings follow upstream KubeFed v0.10 so its YAML applies unchanged.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { ObjectMeta } from '../kube/resource.js';
+import type { KubeObject } from '../kube/resource.js';
 import {
   AGE_COLUMN,
   Duration,
@@ -81,10 +81,7 @@ export const KubeFedClusterStatus = Type.Object({
   ),
 });
 
-export interface KubeFedCluster {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
+export interface KubeFedCluster extends KubeObject {
   spec: Static<typeof KubeFedClusterSpec>;
   status?: Static<typeof KubeFedClusterStatus>;
 }
@@ -199,10 +196,7 @@ export const KubeFedConfigSpec = Type.Object({
 });
 export type KubeFedConfigSpec = Static<typeof KubeFedConfigSpec>;
 
-export interface KubeFedConfig {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
+export interface KubeFedConfig extends KubeObject {
   spec: KubeFedConfigSpec;
 }
 
@@ -264,10 +258,7 @@ export const FederatedTypeConfigStatus = Type.Object({
   statusController: Type.Optional(controllerState('Whether the status controller of this type runs.')),
 });
 
-export interface FederatedTypeConfig {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
+export interface FederatedTypeConfig extends KubeObject {
   spec: Static<typeof FederatedTypeConfigSpec>;
   status?: Static<typeof FederatedTypeConfigStatus>;
 }

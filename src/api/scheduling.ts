@@ -1,6 +1,6 @@
 /** `scheduling.kubefed.io/v1alpha1` ReplicaSchedulingPreference, as upstream KubeFed v0.10. */
 import { Type, type Static } from '@sinclair/typebox';
-import type { ObjectMeta } from '../kube/resource.js';
+import type { KubeObject } from '../kube/resource.js';
 import { AGE_COLUMN, Int32, Int64, StringEnum, type ResourceDefinition } from './schema.js';
 
 export const SCHEDULING_GROUP = 'scheduling.kubefed.io';
@@ -34,10 +34,7 @@ export const ReplicaSchedulingPreferenceSpec = Type.Object({
   ),
 });
 
-export interface ReplicaSchedulingPreference {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
+export interface ReplicaSchedulingPreference extends KubeObject {
   spec: Static<typeof ReplicaSchedulingPreferenceSpec>;
   status?: Record<string, unknown>;
 }

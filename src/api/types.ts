@@ -3,7 +3,7 @@
  * placement (which clusters) and overrides (per-cluster changes), plus the propagation status.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { ObjectMeta } from '../kube/resource.js';
+import type { KubeObject } from '../kube/resource.js';
 import {
   AGE_COLUMN,
   Int64,
@@ -98,10 +98,7 @@ export const FederatedStatus = Type.Object({
   ),
 });
 
-export interface FederatedObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
+export interface FederatedObject extends KubeObject {
   spec: {
     template?: Record<string, unknown>;
     placement?: Placement;

@@ -238,3 +238,25 @@ export class TokenSource {
     return exp !== undefined && Number.isFinite(exp) ? { token, expires: exp } : { token };
   }
 }
+
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** Credentials inside a pod: the service host/port env, the mounted CA and (rotating) token file. */
+export function inClusterCredentials(name = 'in-cluster'): ClusterCredentials | undefined {
+  const host = process.env.KUBERNETES_SERVICE_HOST;
+  const port = process.env.KUBERNETES_SERVICE_PORT;
+  if (!host || !port || !existsSync(path.join(SA_DIR, 'token'))) return undefined;
+  const server = host.includes(':') ? `https://[${host}]:${port}` : `https://${host}:${port}`;
+  return {
+    name,
+    server,
+    caData: readFileSync(path.join(SA_DIR, 'ca.crt')),
+    tokenFile: path.join(SA_DIR, 'token'),
+  };
+}
+
+/** The pod's namespace when running in a cluster. */
+export function inClusterNamespace(): string | undefined {
+  const f = path.join(SA_DIR, 'namespace');
+  return existsSync(f) ? readFileSync(f, 'utf8').trim() : undefined;
+}
