@@ -1,6 +1,10 @@
 /** The kubefedctl command line. Commands arrive with their issues (join, enable, federate, …). */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { VERSION } from '../../version.js';
+import { CliError, normalizeBooleanFlags } from './context.js';
+import { getCommand } from './get.js';
+import { joinCommand } from './join.js';
+import { unjoinCommand } from './unjoin.js';
 
 export function buildProgram(): Command {
   const program = new Command('kubefedctl')
@@ -8,6 +12,7 @@ export function buildProgram(): Command {
       'kubefedctl controls a KubeFed control plane: join clusters, enable types, federate resources.',
     )
     .version(VERSION, '--version')
+    .addOption(new Option('--v <level>', 'log level; 4 or more adds stack traces to errors').default('0'))
     .showHelpAfterError();
   program
     .command('version')
@@ -15,14 +20,23 @@ export function buildProgram(): Command {
     .action(() => {
       process.stdout.write(`kubefedctl version: ${VERSION}\n`);
     });
+  program.addCommand(joinCommand());
+  program.addCommand(unjoinCommand());
+  program.addCommand(getCommand());
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
   try {
-    await buildProgram().parseAsync(argv);
+    await program.parseAsync(normalizeBooleanFlags(argv, program));
   } catch (err) {
-    process.stderr.write(`kubefedctl: ${(err as Error).message}\n`);
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`kubefedctl: ${message}\n`);
+    const level = Number(program.opts<{ v?: string }>().v ?? 0);
+    if (level >= 4 && err instanceof Error && !(err instanceof CliError) && err.stack) {
+      process.stderr.write(`${err.stack}\n`);
+    }
     process.exitCode = 1;
   }
 }
