@@ -3,40 +3,25 @@
  * whose API server admits one non-mutating request at a time (--max-requests-inflight=1 with
  * priority-and-fairness off) and answers the rest 429 with Retry-After.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { LocalState } from '../../src/cli/local/state.js';
 import { ClusterClient } from '../../src/kube/client.js';
 import { Kubeconfig, type ClusterCredentials } from '../../src/kube/credentials.js';
 import type { KubeError } from '../../src/kube/errors.js';
 import { isTooManyRequests } from '../../src/kube/errors.js';
 import { ResourceClient } from '../../src/kube/resource.js';
 import { pollUntil } from '../../src/poll.js';
-import { kubefedLocal, run } from '../support/local.js';
+import { privateTopology, run } from '../support/local.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods', namespaced: true };
-let dir: string;
+let stopTopology: (() => Promise<void>) | undefined;
 let kubeconfig: string;
 /** A non-admin identity: system:masters requests are exempt from the in-flight limit. */
 let reader: ClusterCredentials;
 
 beforeAll(async () => {
-  dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'kubefed-throttle-')), 'state');
-  const r = await kubefedLocal([
-    'up',
-    '--members',
-    '0',
-    '--no-workloads',
-    '--dir',
-    dir,
-    '--extra-arg',
-    'kube-apiserver=--max-requests-inflight=1',
-  ]);
-  if (r.code !== 0) throw new Error(`kubefed-local up failed: ${r.stderr}`);
-  kubeconfig = (JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as LocalState).topology
-    .kubeconfig;
+  const topology = await privateTopology('throttle', ['kube-apiserver=--max-requests-inflight=1']);
+  stopTopology = topology.stop;
+  kubeconfig = topology.state.topology.kubeconfig;
   const kubectl = async (...args: string[]) => {
     const out = await run(inject('kubectl'), ['--kubeconfig', kubeconfig, '--context', 'cluster1', ...args]);
     if (out.code !== 0) throw new Error(out.stderr);
@@ -68,7 +53,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (dir) await kubefedLocal(['down', '--dir', dir]);
+  await stopTopology?.();
 });
 
 async function burst(client: ClusterClient, n: number): Promise<unknown[]> {

@@ -4,8 +4,7 @@
  * watch cache is off there, so watches go straight to etcd and a compacted resourceVersion is
  * refused deterministically.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalState } from '../../src/cli/local/state.js';
@@ -13,30 +12,21 @@ import { ClusterClient } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../src/kube/resource.js';
 import { pollUntil, sleep } from '../../src/poll.js';
-import { kubefedLocal, uniqueName } from '../support/local.js';
+import { kubefedLocal, privateTopology, uniqueName } from '../support/local.js';
 
 const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', resource: 'configmaps', namespaced: true };
 const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
 
 let dir: string;
 let state: LocalState;
+let stopTopology: (() => Promise<void>) | undefined;
 let client: ClusterClient;
 let cms: ResourceClient;
 
 beforeAll(async () => {
-  dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'kubefed-faults-')), 'state');
-  const r = await kubefedLocal([
-    'up',
-    '--members',
-    '0',
-    '--no-workloads',
-    '--dir',
-    dir,
-    '--extra-arg',
-    'kube-apiserver=--watch-cache=false',
-  ]);
-  if (r.code !== 0) throw new Error(`kubefed-local up failed: ${r.stderr}`);
-  state = JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as LocalState;
+  const topology = await privateTopology('faults', ['kube-apiserver=--watch-cache=false']);
+  ({ dir, state } = topology);
+  stopTopology = topology.stop;
   // Retries off for 429s only matter elsewhere; short timeouts make outages visible quickly.
   client = ClusterClient.fromKubeconfig('cluster1', state.topology.kubeconfig, {
     qps: 1000,
@@ -48,7 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client?.close();
-  if (dir) await kubefedLocal(['down', '--dir', dir]);
+  await stopTopology?.();
 });
 
 type Seen = [type: 'add' | 'update' | 'delete', name: string][];

@@ -1,9 +1,11 @@
 /** Running the built CLIs and kubectl from tests, against the shared local clusters. */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import type { LocalState } from '../../src/cli/local/state.js';
 import type { ClientOptions, ClusterClient } from '../../src/kube/client.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -83,4 +85,34 @@ export function processesMentioning(needle: string): number[] {
 export async function clusterClient(context: string, options?: ClientOptions): Promise<ClusterClient> {
   const { ClusterClient } = await import('../../src/kube/client.js');
   return ClusterClient.fromKubeconfig(context, inject('kubeconfig'), options);
+}
+
+/**
+ * Starts a private one-cluster topology (`cluster1`, no scheduler or kwok) in a fresh temp dir,
+ * for tests that break things (restarts, throttling) and must leave the shared clusters alone.
+ * `stop()` runs `kubefed-local down` on it.
+ */
+export async function privateTopology(
+  prefix: string,
+  extraArgs: string[] = [],
+): Promise<{ dir: string; state: LocalState; stop: () => Promise<void> }> {
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), `kubefed-${prefix}-`)), 'state');
+  const r = await kubefedLocal([
+    'up',
+    '--members',
+    '0',
+    '--no-workloads',
+    '--dir',
+    dir,
+    ...extraArgs.flatMap((a) => ['--extra-arg', a]),
+  ]);
+  if (r.code !== 0) throw new Error(`kubefed-local up (private ${prefix} topology) failed: ${r.stderr}`);
+  const state = JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as LocalState;
+  return {
+    dir,
+    state,
+    stop: async () => {
+      await kubefedLocal(['down', '--dir', dir]);
+    },
+  };
 }
