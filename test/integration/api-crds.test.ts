@@ -1,26 +1,11 @@
 /** The generated CRDs install on a real API server and accept upstream KubeFed v0.10 YAML unchanged. */
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CRD_DIR } from '../../src/api/generate.js';
-import { kubectl, REPO_ROOT, uniqueName } from '../support/local.js';
+import { installCrds, kubectl, uniqueName } from '../support/local.js';
 
 const ns = uniqueName('api');
 
 beforeAll(async () => {
-  await kubectl('cluster1', [
-    'apply',
-    '--server-side',
-    '--force-conflicts',
-    '-f',
-    path.join(REPO_ROOT, CRD_DIR),
-  ]);
-  await kubectl('cluster1', [
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    ...readdirSync(path.join(REPO_ROOT, CRD_DIR)).map((f) => `crd/${f.replace(/\.yaml$/, '')}`),
-  ]);
+  await installCrds();
   await kubectl('cluster1', ['create', 'namespace', ns]);
   return async () => {
     await kubectl('cluster1', ['delete', 'namespace', ns, '--wait=false']);

@@ -8,10 +8,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { KubeFedCluster } from '../../src/api/core.js';
-import { CRD_DIR } from '../../src/api/generate.js';
 import { freePorts } from '../../src/cli/local/ports.js';
 import { pollUntil } from '../../src/poll.js';
-import { kubectl, kubefedLocal, REPO_ROOT, run, uniqueName } from '../support/local.js';
+import { installCrds, kubectl, kubefedLocal, REPO_ROOT, run, uniqueName } from '../support/local.js';
 
 const ns = uniqueName('kf-cp');
 const KUBEFEDCTL = path.join(REPO_ROOT, 'dist', 'cli', 'kubefedctl', 'main.js');
@@ -60,13 +59,7 @@ async function waitFor(
 }
 
 beforeAll(async () => {
-  await kubectl('cluster1', [
-    'apply',
-    '--server-side',
-    '--force-conflicts',
-    '-f',
-    path.join(REPO_ROOT, CRD_DIR),
-  ]);
+  await installCrds();
   await kubectl('cluster1', ['create', 'namespace', ns]);
   // Fast health checks for the test: 1 s period, 2 failures to go unhealthy.
   await kubectl(

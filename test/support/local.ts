@@ -116,3 +116,11 @@ export async function privateTopology(
     },
   };
 }
+
+/** Installs (or updates) the generated KubeFed CRDs on the host cluster and waits until they serve. */
+export async function installCrds(context = 'cluster1'): Promise<void> {
+  const dir = path.join(REPO_ROOT, 'charts', 'kubefed', 'crds');
+  await kubectl(context, ['apply', '--server-side', '--force-conflicts', '-f', dir]);
+  const names = readdirSync(dir).map((f) => `crd/${f.replace(/\.yaml$/, '')}`);
+  await kubectl(context, ['wait', '--for=condition=Established', '--timeout=60s', ...names]);
+}
