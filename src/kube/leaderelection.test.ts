@@ -1,18 +1,18 @@
+/**
+ * The pure parts of leader election. The elector against an API server (acquire, renew, hand over,
+ * lose, take over, API errors) is tested on a real one: test/integration/kube-leader-election.test.ts.
+ */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { pollUntil } from '../poll.js';
-import type { ClusterClient, KubeRequest } from './client.js';
-import { KubeError, type ErrorKind } from './errors.js';
+import { ClusterClient, type RequestEvent } from './client.js';
 import {
   LeaderElector,
   leaseRecord,
   microTime,
   shouldAcquire,
   validateLeaderElection,
-  type LeaderElectionOptions,
   type LeaderElectionRecord,
 } from './leaderelection.js';
-import type { KubeObject } from './resource.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -48,7 +48,7 @@ describe('validateLeaderElection', () => {
 
   it('is applied by the constructor', () => {
     expect(
-      () => new LeaderElector({ ...base, client: fakeApi().client, leaseDurationMs: 1000, log: silent }),
+      () => new LeaderElector({ ...base, client: unusedClient().client, leaseDurationMs: 1000, log: silent }),
     ).toThrow(/invalid leader election settings/);
   });
 });
@@ -103,191 +103,30 @@ describe('lease records', () => {
 });
 
 /**
- * An in-memory API server holding Leases, with resourceVersion preconditions; `fail` makes every
- * request of one client fail as a partitioned network would.
+ * A real client for an address nothing listens on; `requests` counts what it sends, which must stay
+ * zero: these tests are about what the elector decides before talking to any API server.
  */
-function fakeApi() {
-  const leases = new Map<string, KubeObject>();
-  /** When each lease was last written, on the monotonic clock. */
-  const writtenAt = new Map<string, number>();
-  let rv = 0;
-  const clientFor = (name: string) => {
-    const state = { fail: false as false | ErrorKind };
-    const client = {
-      name,
-      request: (req: KubeRequest): Promise<unknown> => {
-        const context = { cluster: name, method: req.method, path: req.path };
-        const err = (kind: ErrorKind, code: number) =>
-          Promise.reject(new KubeError(kind, kind, context, code));
-        if (state.fail) return err(state.fail, 0);
-        // As AbortSignal.timeout in the real client, which throws for a fractional delay.
-        if (req.timeoutMs !== undefined && !Number.isInteger(req.timeoutMs))
-          return Promise.reject(new RangeError(`timeoutMs ${req.timeoutMs} is not an integer`));
-        if (req.signal?.aborted) return Promise.reject(new Error('aborted'));
-        const body = req.body as KubeObject;
-        const key = req.method === 'POST' ? `${req.path}/${body.metadata.name}` : req.path;
-        const current = leases.get(key);
-        if (req.method === 'GET')
-          return current ? Promise.resolve(structuredClone(current)) : err('NotFound', 404);
-        if (req.method === 'POST') {
-          if (current) return err('AlreadyExists', 409);
-        } else if (!current || current.metadata.resourceVersion !== body.metadata.resourceVersion) {
-          return err(current ? 'Conflict' : 'NotFound', current ? 409 : 404);
-        }
-        const stored = {
-          ...structuredClone(body),
-          metadata: { ...body.metadata, resourceVersion: String(++rv) },
-        };
-        leases.set(key, stored);
-        writtenAt.set(key, performance.now());
-        return Promise.resolve(structuredClone(stored));
-      },
-    };
-    return { client: client as unknown as ClusterClient, state };
-  };
-  const { client } = clientFor('fake');
-  return { leases, writtenAt, clientFor, client };
+function unusedClient() {
+  const requests: RequestEvent[] = [];
+  const client = new ClusterClient(
+    { name: 'unused', server: 'https://127.0.0.1:1' },
+    { onRequest: (e) => requests.push(e) },
+  );
+  return { client, requests };
 }
 
-/** Timings short enough for unit tests; same proportions as the integration tests. */
-const FAST = { leaseDurationMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 100 };
-
-function candidate(client: ClusterClient, identity: string, extra: Partial<LeaderElectionOptions> = {}) {
-  const events: string[] = [];
-  const abort = new AbortController();
-  let leadingSignal: AbortSignal | undefined;
-  const elector = new LeaderElector({
-    client,
-    namespace: 'ns',
-    name: 'lease',
-    identity,
-    ...FAST,
-    log: silent,
-    onStartedLeading: (signal) => {
-      leadingSignal = signal;
-      events.push('started');
-    },
-    onStoppedLeading: () => events.push(`stopped (signal aborted: ${leadingSignal?.aborted})`),
-    onNewLeader: (who) => events.push(`leader ${who}`),
-    ...extra,
-  });
-  const result = elector.run(abort.signal).then((r) => {
-    events.push(`run ${r}`);
-    return r;
-  });
-  return { elector, events, abort, result };
-}
-
-const until = (what: string, cond: () => boolean, timeoutMs = 5000) =>
-  pollUntil(what, () => (cond() ? { done: true, value: undefined } : { done: false, seen: 'not yet' }), {
-    timeoutMs,
-    intervalMs: 10,
-  });
-
-describe('LeaderElector against an in-memory API', () => {
-  it('creates the lease, leads alone, and releases on cancel so that the other takes over at once', async () => {
-    const api = fakeApi();
-    const a = candidate(api.clientFor('a').client, 'a');
-    await until('a to lead', () => a.elector.isLeader());
-    const b = candidate(api.clientFor('b').client, 'b');
-    await until('b to see a as leader', () => b.events.includes('leader a'));
-    expect(b.elector.isLeader()).toBe(false);
-
-    a.abort.abort();
-    expect(await a.result).toBe('cancelled');
-    expect(a.events).toEqual(['leader a', 'started', 'stopped (signal aborted: true)', 'run cancelled']);
-    const released = leaseRecord(api.leases.get('/apis/coordination.k8s.io/v1/namespaces/ns/leases/lease')!);
-    expect(released).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1, leaseTransitions: 0 });
-
-    const handedOver = performance.now();
-    await until('b to lead', () => b.elector.isLeader());
-    // Well within the lease duration: b did not wait for the lease to expire.
-    expect(performance.now() - handedOver).toBeLessThan(FAST.leaseDurationMs / 2);
-    expect(leaseRecord(api.leases.values().next().value!)).toMatchObject({
-      holderIdentity: 'b',
-      leaseTransitions: 1,
-    });
-    b.abort.abort();
-    expect(await b.result).toBe('cancelled');
-  });
-
-  it('keeps leading for longer than the lease duration by renewing every retry period', async () => {
-    const api = fakeApi();
-    const a = candidate(api.clientFor('a').client, 'a');
-    await until('a to lead', () => a.elector.isLeader());
-    const acquired = leaseRecord(api.leases.values().next().value!);
-    await new Promise((r) => setTimeout(r, FAST.leaseDurationMs * 1.5));
-    expect(a.elector.isLeader()).toBe(true);
-    const renewed = leaseRecord(api.leases.values().next().value!);
-    expect(renewed).toMatchObject({
-      holderIdentity: 'a',
-      acquireTime: acquired.acquireTime,
-      leaseTransitions: 0,
-    });
-    expect(renewed.renewTime! > acquired.renewTime!).toBe(true);
-    a.abort.abort();
-    expect(await a.result).toBe('cancelled');
-  });
-
-  it('resolves lost within the renew deadline when renewals fail, after aborting and onStoppedLeading', async () => {
-    const api = fakeApi();
-    const { client, state } = api.clientFor('a');
-    const a = candidate(client, 'a');
-    await until('a to lead', () => a.elector.isLeader());
-    const cut = performance.now();
-    state.fail = 'Unavailable';
-    expect(await a.result).toBe('lost');
-    expect(performance.now() - cut).toBeLessThanOrEqual(FAST.renewDeadlineMs + 50);
-    expect(a.events).toEqual(['leader a', 'started', 'stopped (signal aborted: true)', 'run lost']);
-    expect(a.elector.isLeader()).toBe(false);
-  });
-
-  it('stops at once when another holder shows up in the lease', async () => {
-    const api = fakeApi();
-    const a = candidate(api.clientFor('a').client, 'a');
-    await until('a to lead', () => a.elector.isLeader());
-    const lease = api.leases.values().next().value!;
-    (lease.spec as Record<string, unknown>).holderIdentity = 'intruder';
-    lease.metadata.resourceVersion = 'other';
-    const seen = performance.now();
-    expect(await a.result).toBe('lost');
-    expect(performance.now() - seen).toBeLessThan(FAST.renewDeadlineMs);
-    expect(a.events).toContain('leader intruder');
-  });
-
-  it('keeps campaigning through API errors and never throws from run()', async () => {
-    const api = fakeApi();
-    const { client, state } = api.clientFor('a');
-    state.fail = 'Internal';
-    const a = candidate(client, 'a');
-    await new Promise((r) => setTimeout(r, 300));
-    expect(a.elector.isLeader()).toBe(false);
-    state.fail = false;
-    await until('a to lead', () => a.elector.isLeader());
-    a.abort.abort();
-    expect(await a.result).toBe('cancelled');
-  });
-
-  it('does not take over a held lease before its duration has passed on our clock', async () => {
-    const api = fakeApi();
-    const a = candidate(api.clientFor('a').client, 'a', { releaseOnCancel: false });
-    await until('a to lead', () => a.elector.isLeader());
-    const b = candidate(api.clientFor('b').client, 'b');
-    await until('b to see a as leader', () => b.events.includes('leader a'));
-    a.abort.abort();
-    await a.result;
-    const lastRenewal = api.writtenAt.values().next().value!;
-    await until('b to lead', () => b.elector.isLeader(), 5000);
-    expect(performance.now() - lastRenewal).toBeGreaterThanOrEqual(FAST.leaseDurationMs);
-    b.abort.abort();
-    await b.result;
-  });
-
-  it('refuses a second concurrent run', async () => {
-    const api = fakeApi();
-    const a = candidate(api.client, 'a');
-    await expect(a.elector.run(new AbortController().signal)).rejects.toThrow('already running');
-    a.abort.abort();
-    await a.result;
+describe('LeaderElector.run', () => {
+  it('refuses a second concurrent run, without a request; a finished elector may run again', async () => {
+    const { client, requests } = unusedClient();
+    const elector = new LeaderElector({ client, namespace: 'ns', name: 'lease', identity: 'a', log: silent });
+    // Already cancelled: run() sees it before its first attempt, so nothing is sent.
+    const cancelled = AbortSignal.abort();
+    const first = elector.run(cancelled);
+    await expect(elector.run(cancelled)).rejects.toThrow('leader election for a is already running');
+    expect(await first).toBe('cancelled');
+    expect(await elector.run(cancelled)).toBe('cancelled');
+    expect(elector.isLeader()).toBe(false);
+    expect(requests).toEqual([]);
+    await client.close();
   });
 });

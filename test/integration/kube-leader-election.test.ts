@@ -1,20 +1,24 @@
 /**
- * Lease-based leader election against a real API server (cluster1): hand-over on cancel, takeover
- * after a leader dies (a child process, SIGKILLed) or is cut off, and, across every scenario, never
- * two leaders of one lease at once.
+ * Lease-based leader election against a real API server (cluster1): renewal past the lease
+ * duration and hand-over on cancel, takeover after a leader dies (a child process, SIGKILLed) or is
+ * cut off, stepping down at once for another holder written into the Lease, campaigning through
+ * refused requests (an identity without RBAC) until allowed, and, across every scenario, never two
+ * leaders of one lease at once.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ClusterClient, type KubeRequest } from '../../src/kube/client.js';
 import { Kubeconfig } from '../../src/kube/credentials.js';
-import { KubeError } from '../../src/kube/errors.js';
+import { isConflict, KubeError } from '../../src/kube/errors.js';
 import {
   JITTER_FACTOR,
   LeaderElector,
   leaseRecord,
+  microTime,
   type LeaderElectionOptions,
 } from '../../src/kube/leaderelection.js';
 import { ResourceClient, type ResourceRef } from '../../src/kube/resource.js';
@@ -22,6 +26,19 @@ import { pollUntil, sleep } from '../../src/poll.js';
 import { clusterClient, REPO_ROOT, uniqueName } from '../support/local.js';
 
 const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
+const SERVICE_ACCOUNTS: ResourceRef = {
+  group: '',
+  version: 'v1',
+  resource: 'serviceaccounts',
+  namespaced: true,
+};
+const ROLES: ResourceRef = {
+  group: 'rbac.authorization.k8s.io',
+  version: 'v1',
+  resource: 'roles',
+  namespaced: true,
+};
+const ROLE_BINDINGS: ResourceRef = { ...ROLES, resource: 'rolebindings' };
 const LEASES: ResourceRef = {
   group: 'coordination.k8s.io',
   version: 'v1',
@@ -313,6 +330,111 @@ describe('leader election', () => {
       TIMINGS.leaseDurationMs - TIMINGS.retryPeriodMs,
     );
     expect(await other.stop()).toBe('cancelled');
+  });
+
+  it('stops leading at once when another holder appears in the Lease, and never takes it back', async () => {
+    const ns = await namespace('le-intruder');
+    let stoppedAt = 0;
+    const leader = candidate(client, ns, 'leader', {
+      onStoppedLeading: () => {
+        stoppedAt = performance.now();
+        closed(ns, 'leader');
+      },
+    });
+    await until('the candidate to lead', () => leader.elector.isLeader(), 30_000);
+    // One run at a time, also while leading.
+    await expect(leader.elector.run(new AbortController().signal)).rejects.toThrow('already running');
+    expect(leader.elector.isLeader()).toBe(true);
+
+    // Another process claims the Lease by hand, over whatever renewal the leader wrote last.
+    const leases = new ResourceClient(client, LEASES);
+    let written = 0;
+    for (let attempt = 0; !written; attempt++) {
+      const current = await leases.get(LEASE, { namespace: ns });
+      try {
+        await leases.update({
+          ...current,
+          spec: { ...(current.spec as object), holderIdentity: 'intruder', renewTime: microTime(new Date()) },
+        });
+        written = performance.now();
+      } catch (err) {
+        if (!isConflict(err) || attempt > 10) throw err;
+      }
+    }
+    expect(await leader.result).toBe('lost');
+    // At its next renewal (a retry period away), not at its renew deadline.
+    expect(stoppedAt - written).toBeLessThan(TIMINGS.retryPeriodMs + 800);
+    expect(leader.leaders).toEqual(['leader', 'intruder']);
+    // Lost, not cancelled: the Lease stays the intruder's (no release, no second claim).
+    await sleep(MAX_RETRY_GAP);
+    expect(await lease(ns)).toMatchObject({ holderIdentity: 'intruder', leaseTransitions: 0 });
+  });
+
+  it('keeps campaigning through API errors (no RBAC on leases yet) and leads once allowed; run() never throws', async () => {
+    const ns = await namespace('le-rbac');
+    // A real identity without permissions on Leases: a ServiceAccount token.
+    await new ResourceClient(client, SERVICE_ACCOUNTS).create({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'candidate', namespace: ns },
+    });
+    const review = await client.request<{ status: { token: string } }>({
+      method: 'POST',
+      path: `/api/v1/namespaces/${ns}/serviceaccounts/candidate/token`,
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 3600 },
+      },
+    });
+    const admin = Kubeconfig.load(inject('kubeconfig')).credentials('cluster1');
+    const asCandidate = new ClusterClient({
+      name: 'cluster1-as-candidate',
+      server: admin.server,
+      ...(admin.caData ? { caData: admin.caData } : {}),
+      token: review.status.token,
+    });
+    cleanups.push(() => asCandidate.close());
+    const logged: { level: number; msg: string; err?: { message?: string } }[] = [];
+    const log = pino(
+      { level: 'debug' },
+      { write: (line: string) => void logged.push(JSON.parse(line) as (typeof logged)[number]) },
+    );
+    let settled: 'resolved' | 'rejected' | undefined;
+    const c = candidate(asCandidate, ns, 'rbac-candidate', { log });
+    c.result.then(
+      () => (settled = 'resolved'),
+      () => (settled = 'rejected'),
+    );
+
+    await until('two refused attempts', () => logged.filter((l) => /cannot/.test(l.msg)).length >= 2, 10_000);
+    expect(c.elector.isLeader()).toBe(false);
+    expect(settled).toBeUndefined();
+    const refused = logged.find((l) => /cannot read the lease/.test(l.msg));
+    expect(refused?.err?.message).toMatch(/forbidden/i);
+    await expect(new ResourceClient(client, LEASES).get(LEASE, { namespace: ns })).rejects.toMatchObject({
+      kind: 'NotFound',
+    });
+
+    await new ResourceClient(client, ROLES).create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'leases', namespace: ns },
+      rules: [
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+      ],
+    });
+    await new ResourceClient(client, ROLE_BINDINGS).create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'leases', namespace: ns },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'leases' },
+      subjects: [{ kind: 'ServiceAccount', name: 'candidate', namespace: ns }],
+    });
+    await until('the candidate to lead', () => c.elector.isLeader(), 15_000);
+    expect(await lease(ns)).toMatchObject({ holderIdentity: 'rbac-candidate', leaseTransitions: 0 });
+    expect(await c.stop()).toBe('cancelled');
+    expect(settled).toBe('resolved');
   });
 
   it('never has two leaders of one lease at once, through hand-overs, kills and cut-offs', async () => {

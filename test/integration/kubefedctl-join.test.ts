@@ -9,7 +9,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { ClusterClient } from '../../src/kube/client.js';
-import { kubectl, REPO_ROOT, run, uniqueName, type RunResult } from '../support/local.js';
+import { pollUntil } from '../../src/poll.js';
+import {
+  kubectl,
+  kubefedLocal,
+  privateTopology,
+  REPO_ROOT,
+  run,
+  uniqueName,
+  type RunResult,
+} from '../support/local.js';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'kubefedctl', 'main.js');
 
@@ -31,8 +40,11 @@ async function canI(context: string, args: readonly string[]): Promise<string> {
   return r.stdout.trim();
 }
 
-async function names(context: string, args: readonly string[]): Promise<string[]> {
-  const out = await kubectl(context, ['get', ...args, '-o', 'name', '--ignore-not-found']);
+/** kubectl against some clusters: the shared ones by default, a private topology's where given. */
+type Kubectl = (context: string, args: readonly string[], input?: string) => Promise<string>;
+
+async function names(context: string, args: readonly string[], kc: Kubectl = kubectl): Promise<string[]> {
+  const out = await kc(context, ['get', ...args, '-o', 'name', '--ignore-not-found']);
   return out.split('\n').filter(Boolean).sort();
 }
 
@@ -40,13 +52,18 @@ async function names(context: string, args: readonly string[]): Promise<string[]
  * What join may touch in one cluster: the KubeFed namespace and what it holds, and cluster-scoped
  * RBAC whose name mentions the membership (`needle`); KubeFedClusters where the CRD exists.
  */
-async function snapshot(context: string, namespace: string, needle: string): Promise<string[]> {
+async function snapshot(
+  context: string,
+  namespace: string,
+  needle: string,
+  kc: Kubectl = kubectl,
+): Promise<string[]> {
   const namespaced = ['serviceaccounts', 'secrets', 'roles', 'rolebindings', 'configmaps'];
   if (context === 'cluster1') namespaced.push('kubefedclusters.core.kubefed.io');
   const [nss, inNs, rbac] = await Promise.all([
-    names(context, ['namespaces']),
-    names(context, ['-n', namespace, namespaced.join(',')]),
-    names(context, ['clusterroles,clusterrolebindings']),
+    names(context, ['namespaces'], kc),
+    names(context, ['-n', namespace, namespaced.join(',')], kc),
+    names(context, ['clusterroles,clusterrolebindings'], kc),
   ]);
   return [
     ...nss.filter((n) => n === `namespace/${namespace}`),
@@ -65,6 +82,22 @@ async function snapshotBoth(namespace: string, needle: string) {
 
 async function getJson<T>(context: string, args: readonly string[]): Promise<T> {
   return JSON.parse(await kubectl(context, ['get', ...args, '-o', 'json'])) as T;
+}
+
+/** `kind/name` -> resourceVersion of the given objects: equal before and after means nothing was written. */
+async function versions(context: string, args: readonly string[]): Promise<Record<string, string>> {
+  const out = await kubectl(context, [
+    'get',
+    ...args,
+    '-o',
+    'jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion}{"\\n"}{end}',
+  ]);
+  return Object.fromEntries(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('=') as [string, string]),
+  );
 }
 
 interface Obj {
@@ -114,6 +147,23 @@ describe('join cluster2 to host cluster1 (Cluster scope)', () => {
   const role = `kubefed-controller-manager:${sa}`;
   let before: Awaited<ReturnType<typeof snapshotBoth>>;
   let secretName: string;
+  /** resourceVersions of every object the join wrote, in both clusters. */
+  const written = async () => ({
+    cluster2: await versions('cluster2', [
+      `namespace/${ns}`,
+      `-n=${ns}`,
+      `serviceaccount/${sa}`,
+      `secret/${sa}`,
+      `clusterrole/${role}`,
+      `clusterrolebinding/${role}`,
+    ]),
+    cluster1: await versions('cluster1', [
+      `namespace/${ns}`,
+      `-n=${ns}`,
+      `secret/${secretName}`,
+      'kubefedcluster/cluster2',
+    ]),
+  });
 
   beforeAll(async () => {
     before = await snapshotBoth(ns, sa);
@@ -162,6 +212,18 @@ describe('join cluster2 to host cluster1 (Cluster scope)', () => {
     ]);
     expect(hostSecret.data.token).toBe((token.data as { token: string }).token);
     expect(r.stdout).not.toContain(hostSecret.data.token);
+    // Member identity and RBAC first, then the host side: one line per object, in the order written.
+    expect(r.stdout.split('\n')).toEqual([
+      `namespace/${ns} created in cluster2`,
+      `serviceaccount/${sa} created in cluster2`,
+      `secret/${sa} created in cluster2`,
+      `clusterrole.rbac.authorization.k8s.io/${role} created in cluster2`,
+      `clusterrolebinding.rbac.authorization.k8s.io/${role} created in cluster2`,
+      `namespace/${ns} created in cluster1`,
+      `secret/${secretName} created in cluster1`,
+      'kubefedcluster.core.kubefed.io/cluster2 created in cluster1',
+      '',
+    ]);
 
     // The KubeFedCluster is enough to reach cluster2 as the control plane would.
     const client = new ClusterClient({
@@ -191,7 +253,8 @@ describe('join cluster2 to host cluster1 (Cluster scope)', () => {
     expect(await canI('cluster2', ['get', '/healthz', as])).toBe('yes');
   });
 
-  it('refuses to join again, naming the existing objects and --error-on-existing=false', async () => {
+  it('refuses to join again, naming the existing objects and --error-on-existing=false, and writes nothing', async () => {
+    const was = await written();
     const r = await kubefedctl([
       'join',
       'cluster2',
@@ -205,11 +268,15 @@ describe('join cluster2 to host cluster1 (Cluster scope)', () => {
     expect(r.stderr).toContain('kubefedcluster.core.kubefed.io/cluster2 in cluster1');
     expect(r.stderr).toContain(`serviceaccount/${sa} in cluster2`);
     expect(r.stderr).toContain('--error-on-existing=false');
+    expect(r.stderr).toMatch(/ and 3 more exist; /);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(await written()).toEqual(was);
   });
 
   it('with --error-on-existing=false, joins again changing nothing and keeping the Secret', async () => {
-    const kfcBefore = await getJson<Obj>('cluster1', ['-n', ns, 'kubefedcluster', 'cluster2']);
+    const was = await written();
+    expect(Object.keys(was.cluster2)).toHaveLength(5);
+    expect(Object.keys(was.cluster1)).toHaveLength(3);
     const secretsBefore = await names('cluster1', ['-n', ns, 'secrets']);
     const r = await kubefedctl([
       'join',
@@ -229,9 +296,96 @@ describe('join cluster2 to host cluster1 (Cluster scope)', () => {
         .split('\n')
         .every((l) => l.includes(' unchanged in ')),
     ).toBe(true);
+    expect(r.stdout.trim().split('\n')).toHaveLength(6);
+    // Not one write in either cluster: every resourceVersion is what it was.
+    expect(await written()).toEqual(was);
+    expect(await names('cluster1', ['-n', ns, 'secrets'])).toEqual(secretsBefore);
+  });
+
+  it('a dry run after the join predicts that nothing changes, and writes nothing', async () => {
+    const was = await written();
+    const r = await kubefedctl([
+      'join',
+      'cluster2',
+      '--host-cluster-context',
+      'cluster1',
+      '--kubefed-namespace',
+      ns,
+      '--error-on-existing=false',
+      '--dry-run',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      `serviceaccount/${sa} unchanged in cluster2 (dry run)`,
+      `secret/${sa} unchanged in cluster2 (dry run)`,
+      `clusterrole.rbac.authorization.k8s.io/${role} unchanged in cluster2 (dry run)`,
+      `clusterrolebinding.rbac.authorization.k8s.io/${role} unchanged in cluster2 (dry run)`,
+      `secret/${secretName} unchanged in cluster1 (dry run)`,
+      'kubefedcluster.core.kubefed.io/cluster2 unchanged in cluster1 (dry run)',
+      '',
+    ]);
+    expect(await written()).toEqual(was);
+  });
+
+  it('with --error-on-existing=false, repairs drift: an edited ClusterRole, a binding to another role, a deleted host Secret', async () => {
+    const rulesBefore = (await getJson<Obj>('cluster2', ['clusterrole', role])).rules;
+    const tokenBefore = (await getJson<Obj>('cluster1', ['-n', ns, 'secret', secretName])).data;
+    // By hand: narrow the ClusterRole, bind the ServiceAccount to `view` instead (roleRef is
+    // immutable: delete and re-create), and delete the host's credential Secret.
+    await kubectl('cluster2', [
+      'patch',
+      'clusterrole',
+      role,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }] }),
+    ]);
+    await kubectl('cluster2', ['delete', 'clusterrolebinding', role]);
+    await kubectl('cluster2', [
+      'create',
+      'clusterrolebinding',
+      role,
+      '--clusterrole=view',
+      `--serviceaccount=${ns}:${sa}`,
+    ]);
+    await kubectl('cluster1', ['-n', ns, 'delete', 'secret', secretName]);
+    const kfcBefore = await getJson<Obj>('cluster1', ['-n', ns, 'kubefedcluster', 'cluster2']);
+
+    const r = await kubefedctl([
+      'join',
+      'cluster2',
+      '--host-cluster-context',
+      'cluster1',
+      '--kubefed-namespace',
+      ns,
+      '--error-on-existing=false',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      `serviceaccount/${sa} unchanged in cluster2`,
+      `secret/${sa} unchanged in cluster2`,
+      `clusterrole.rbac.authorization.k8s.io/${role} configured in cluster2`,
+      `clusterrolebinding.rbac.authorization.k8s.io/${role} configured in cluster2`,
+      `secret/${secretName} created in cluster1`,
+      'kubefedcluster.core.kubefed.io/cluster2 unchanged in cluster1',
+      '',
+    ]);
+    expect((await getJson<Obj>('cluster2', ['clusterrole', role])).rules).toEqual(rulesBefore);
+    const binding = await getJson<Obj>('cluster2', ['clusterrolebinding', role]);
+    expect(binding.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: role,
+    });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: sa, namespace: ns }]);
+    // The Secret is back under the name the KubeFedCluster references, with the same token.
+    expect((await getJson<Obj>('cluster1', ['-n', ns, 'secret', secretName])).data).toEqual(tokenBefore);
     const kfcAfter = await getJson<Obj>('cluster1', ['-n', ns, 'kubefedcluster', 'cluster2']);
     expect(kfcAfter.metadata.resourceVersion).toBe(kfcBefore.metadata.resourceVersion);
-    expect(await names('cluster1', ['-n', ns, 'secrets'])).toEqual(secretsBefore);
+    const as = `--as=system:serviceaccount:${ns}:${sa}`;
+    expect(await canI('cluster2', ['create', 'deployments', '-n', 'default', as])).toBe('yes');
   });
 
   it('get clusters shows the cluster, and READY, REGION and ZONES from its status', async () => {
@@ -485,6 +639,75 @@ describe('join the host cluster itself', () => {
   });
 });
 
+describe('unjoin of a member whose KubeFed namespace holds objects join did not create', () => {
+  const ns = uniqueName('kf');
+  const sa = 'cluster3-cluster1';
+  afterAll(() => cleanup(ns, [{ cluster: 'cluster3' }]));
+
+  it('removes what join created but keeps the namespace, naming what it holds (not its defaults or events)', async () => {
+    const join = await kubefedctl([
+      'join',
+      'cluster3',
+      '--host-cluster-context',
+      'cluster1',
+      '--kubefed-namespace',
+      ns,
+    ]);
+    expect(join.code).toBe(0);
+    // Someone else's objects in the member's KubeFed namespace, and an Event (a record, not state).
+    await kubectl('cluster3', ['-n', ns, 'create', 'configmap', 'app', '--from-literal=k=v']);
+    await kubectl(
+      'cluster3',
+      ['apply', '-f', '-'],
+      stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name: 'lock', namespace: ns },
+            spec: { holderIdentity: 'someone' },
+          },
+          {
+            apiVersion: 'v1',
+            kind: 'Event',
+            metadata: { name: 'app.1', namespace: ns },
+            involvedObject: { apiVersion: 'v1', kind: 'ConfigMap', name: 'app', namespace: ns },
+            reason: 'Test',
+            message: 'an event',
+            type: 'Normal',
+          },
+        ],
+      }),
+    );
+
+    const r = await kubefedctl([
+      'unjoin',
+      'cluster3',
+      '--host-cluster-context',
+      'cluster1',
+      '--kubefed-namespace',
+      ns,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      `namespace/${ns} kept in cluster3: it still holds other objects: configmaps/app, leases.coordination.k8s.io/lock\n`,
+    );
+    expect(r.stdout).toContain(`serviceaccount/${sa} deleted from cluster3`);
+    expect(r.stdout).not.toContain(`namespace/${ns} deleted from cluster3`);
+    // The host side is gone (join created the host namespace, so it went too); the member keeps its namespace.
+    expect(r.stdout).toContain(`namespace/${ns} deleted from cluster1`);
+    expect(await snapshot('cluster1', ns, sa)).toEqual([]);
+    expect(await snapshot('cluster3', ns, sa)).toEqual([
+      `namespace/${ns}`,
+      'configmap/app',
+      'configmap/kube-root-ca.crt',
+      'serviceaccount/default',
+    ]);
+  });
+});
+
 describe('join that must not write', () => {
   const ns = uniqueName('kf');
   let before: Awaited<ReturnType<typeof snapshotBoth>>;
@@ -519,6 +742,54 @@ describe('join that must not write', () => {
     ]);
     expect(r.stdout).toContain('# in cluster2 (member)');
     expect(r.stdout).toContain('# in cluster1 (host)');
+    expect(await snapshotBoth(ns, 'cluster2-cluster1')).toEqual(before);
+  });
+
+  it('-o json with --scope Namespaced prints the Namespaced objects of both clusters and creates nothing', async () => {
+    const r = await kubefedctl([
+      'join',
+      'cluster2',
+      '--host-cluster-context',
+      'cluster1',
+      '--kubefed-namespace',
+      ns,
+      '--scope',
+      'Namespaced',
+      '-o',
+      'json',
+    ]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as Record<'member' | 'host', { cluster: string; objects: Obj[] }>;
+    expect(doc.member.cluster).toBe('cluster2');
+    expect(doc.host.cluster).toBe('cluster1');
+    expect(doc.member.objects.map((o) => o.kind)).toEqual([
+      'Namespace',
+      'ServiceAccount',
+      'Secret',
+      'Role',
+      'RoleBinding',
+      'ClusterRole',
+      'ClusterRoleBinding',
+    ]);
+    expect(doc.host.objects.map((o) => o.kind)).toEqual(['Namespace', 'Secret', 'KubeFedCluster']);
+    expect(JSON.stringify(doc.host.objects[1])).toContain('<token of secret');
+    expect(await snapshotBoth(ns, 'cluster2-cluster1')).toEqual(before);
+  });
+
+  it('unjoin of a cluster that is not joined fails clearly and deletes nothing', async () => {
+    const r = await kubefedctl([
+      'unjoin',
+      'cluster2',
+      '--host-cluster-context',
+      'cluster1',
+      '--kubefed-namespace',
+      ns,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `kubefedctl: cluster "cluster2" is not joined: no KubeFedCluster ${ns}/cluster2 in host cluster cluster1 and none of join's objects in cluster2 (check --kubefed-namespace and --host-cluster-name)`,
+    ]);
     expect(await snapshotBoth(ns, 'cluster2-cluster1')).toEqual(before);
   });
 
@@ -672,5 +943,197 @@ describe('an unreachable member', () => {
     ]);
     expect(rest.code).toBe(0);
     expect(await snapshot('cluster2', ns, 'cluster2-cluster1')).toEqual([]);
+  });
+});
+
+/**
+ * Failures midway, on a private host + one member (the shared clusters are left alone): a step the
+ * host identity may not perform, and a member whose token controller is stopped. Each run rolls back
+ * exactly what it created.
+ */
+describe('a join that fails midway (private topology)', () => {
+  let topology: Awaited<ReturnType<typeof privateTopology>> | undefined;
+  let dir: string;
+  let kubeconfig: string;
+  let kubectlBin: string;
+  const pk: Kubectl = async (context, args, input) => {
+    const r = await run(kubectlBin, ['--kubeconfig', kubeconfig, '--context', context, ...args], {
+      ...(input === undefined ? {} : { input }),
+    });
+    if (r.code !== 0) throw new Error(`kubectl --context ${context} ${args.join(' ')}: ${r.stderr.trim()}`);
+    return r.stdout;
+  };
+  const both = async (ns: string) => ({
+    cluster1: await snapshot('cluster1', ns, 'cluster2-cluster1', pk),
+    cluster2: await snapshot('cluster2', ns, 'cluster2-cluster1', pk),
+  });
+
+  beforeAll(async () => {
+    topology = await privateTopology('join-faults', [], { members: 1 });
+    dir = topology.dir;
+    kubeconfig = topology.state.topology.kubeconfig;
+    kubectlBin = path.join(topology.state.binDir, 'kubectl');
+    const crds = path.join(REPO_ROOT, 'charts', 'kubefed', 'crds');
+    await pk('cluster1', ['apply', '--server-side', '-f', crds]);
+    await pk('cluster1', ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+  });
+  afterAll(async () => {
+    await topology?.stop();
+  });
+
+  it('when the host refuses the KubeFedCluster, deletes what this run created (not what existed) and says so', async () => {
+    const ns = uniqueName('kf');
+    // The KubeFed namespace exists on both sides; the host identity may write Secrets there, and
+    // read (but not create) KubeFedClusters.
+    await pk('cluster1', ['create', 'namespace', ns]);
+    await pk('cluster2', ['create', 'namespace', ns]);
+    await pk('cluster1', ['-n', ns, 'create', 'serviceaccount', 'joiner']);
+    await pk('cluster1', [
+      '-n',
+      ns,
+      'create',
+      'role',
+      'joiner-secrets',
+      '--verb=get,create,update,delete',
+      '--resource=secrets',
+    ]);
+    await pk('cluster1', [
+      '-n',
+      ns,
+      'create',
+      'role',
+      'joiner-read',
+      '--verb=get',
+      '--resource=namespaces,kubefedclusters.core.kubefed.io,kubefedconfigs.core.kubefed.io',
+    ]);
+    for (const role of ['joiner-secrets', 'joiner-read']) {
+      await pk('cluster1', [
+        '-n',
+        ns,
+        'create',
+        'rolebinding',
+        role,
+        `--role=${role}`,
+        `--serviceaccount=${ns}:joiner`,
+      ]);
+    }
+    const token = (await pk('cluster1', ['-n', ns, 'create', 'token', 'joiner', '--duration=1h'])).trim();
+    const limited = path.join(dir, 'joiner.kubeconfig'); // removed with the topology
+    const kc = parse(readFileSync(kubeconfig, 'utf8')) as {
+      contexts: { name: string; context: { cluster: string; user: string } }[];
+      users: { name: string; user: Record<string, unknown> }[];
+    };
+    const host = kc.contexts.find((c) => c.name === 'cluster1')!;
+    kc.users.push({ name: 'joiner', user: { token } });
+    kc.contexts.push({ name: 'joiner', context: { cluster: host.context.cluster, user: 'joiner' } });
+    writeFileSync(limited, stringify(kc));
+    const before = await both(ns);
+
+    const r = await kubefedctl(
+      [
+        'join',
+        'cluster2',
+        '--host-cluster-context',
+        'joiner',
+        '--host-cluster-name',
+        'cluster1',
+        '--kubefed-namespace',
+        ns,
+      ],
+      limited,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^kubefedctl: join of cluster "cluster2" failed: kubefedclusters.core.kubefed.io is forbidden: User "system:serviceaccount:${ns}:joiner" cannot create .*; rolled back 5 objects this run created$`,
+        ),
+      ),
+    ]);
+    const lines = r.stdout.trim().split('\n');
+    const hostSecret = /^secret\/(cluster2-[a-z0-9]{5}) created in cluster1$/.exec(lines[4]!)?.[1];
+    expect(hostSecret).toBeDefined();
+    const role = 'kubefed-controller-manager:cluster2-cluster1';
+    expect(lines).toEqual([
+      'serviceaccount/cluster2-cluster1 created in cluster2',
+      'secret/cluster2-cluster1 created in cluster2',
+      `clusterrole.rbac.authorization.k8s.io/${role} created in cluster2`,
+      `clusterrolebinding.rbac.authorization.k8s.io/${role} created in cluster2`,
+      `secret/${hostSecret} created in cluster1`,
+      // Newest first; the namespaces existed before the run, so they stay.
+      `secret/${hostSecret} deleted from cluster1 (rollback)`,
+      `clusterrolebinding.rbac.authorization.k8s.io/${role} deleted from cluster2 (rollback)`,
+      `clusterrole.rbac.authorization.k8s.io/${role} deleted from cluster2 (rollback)`,
+      'secret/cluster2-cluster1 deleted from cluster2 (rollback)',
+      'serviceaccount/cluster2-cluster1 deleted from cluster2 (rollback)',
+    ]);
+    expect(await both(ns)).toEqual(before);
+  });
+
+  it('when the member never fills the token Secret, fails naming the token controller and rolls back; joins once it is back', async () => {
+    const ns = uniqueName('kf');
+    const stopped = await kubefedLocal(['stop', 'cluster2/kube-controller-manager', '--dir', dir]);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    const before = await both(ns);
+    const join = () =>
+      kubefedctl(
+        [
+          'join',
+          'cluster2',
+          '--host-cluster-context',
+          'cluster1',
+          '--kubefed-namespace',
+          ns,
+          '--token-timeout',
+          '3s',
+        ],
+        kubeconfig,
+      );
+
+    const started = performance.now();
+    const r = await join();
+    expect(performance.now() - started).toBeLessThan(20_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `kubefedctl: join of cluster "cluster2" failed: timed out after 3s waiting for the token of secret ${ns}/cluster2-cluster1 in cluster2; last seen: data has no keys: is the member's kube-controller-manager running its token controller (--service-account-private-key-file)?; rolled back 3 objects this run created`,
+    ]);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      `namespace/${ns} created in cluster2`,
+      'serviceaccount/cluster2-cluster1 created in cluster2',
+      'secret/cluster2-cluster1 created in cluster2',
+      'secret/cluster2-cluster1 deleted from cluster2 (rollback)',
+      'serviceaccount/cluster2-cluster1 deleted from cluster2 (rollback)',
+      `namespace/${ns} deleted from cluster2 (rollback)`,
+    ]);
+    // Nothing in the host; in the member only the namespace, terminating (its controller is stopped too).
+    expect(await snapshot('cluster1', ns, 'cluster2-cluster1', pk)).toEqual(before.cluster1);
+    expect(await snapshot('cluster2', ns, 'cluster2-cluster1', pk)).toEqual([`namespace/${ns}`]);
+    expect(
+      await pk('cluster2', ['get', 'namespace', ns, '-o', 'jsonpath={.metadata.deletionTimestamp}']),
+    ).not.toBe('');
+
+    // Joining again while the namespace terminates fails before writing anything.
+    const again = await join();
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(
+      `namespace "${ns}" in cluster2 is being deleted (an unjoin?); wait until it is gone, then join again`,
+    );
+    expect(again.stdout).toBe('');
+
+    const restarted = await kubefedLocal(['start', 'cluster2/kube-controller-manager', '--dir', dir]);
+    expect(restarted.code, restarted.stderr).toBe(0);
+    await pollUntil(
+      `namespace ${ns} in cluster2 to be gone`,
+      async () =>
+        (await names('cluster2', ['namespace', ns], pk)).length === 0
+          ? { done: true, value: undefined }
+          : { done: false, seen: 'still there' },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const ok = await join();
+    expect(ok.stderr).toContain(`did not exist in host cluster cluster1; join created it`);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('kubefedcluster.core.kubefed.io/cluster2 created in cluster1');
+    expect(await snapshot('cluster2', ns, 'cluster2-cluster1', pk)).toContain('secret/cluster2-cluster1');
   });
 });

@@ -88,19 +88,20 @@ export async function clusterClient(context: string, options?: ClientOptions): P
 }
 
 /**
- * Starts a private one-cluster topology (`cluster1`, no scheduler or kwok) in a fresh temp dir,
- * for tests that break things (restarts, throttling) and must leave the shared clusters alone.
- * `stop()` runs `kubefed-local down` on it.
+ * Starts a private topology (`cluster1`, plus `members` member clusters, default none; no scheduler
+ * or kwok) in a fresh temp dir, for tests that break things (restarts, throttling, stopped
+ * controllers) and must leave the shared clusters alone. `stop()` runs `kubefed-local down` on it.
  */
 export async function privateTopology(
   prefix: string,
   extraArgs: string[] = [],
+  opts: { members?: number } = {},
 ): Promise<{ dir: string; state: LocalState; stop: () => Promise<void> }> {
   const dir = path.join(mkdtempSync(path.join(tmpdir(), `kubefed-${prefix}-`)), 'state');
   const r = await kubefedLocal([
     'up',
     '--members',
-    '0',
+    String(opts.members ?? 0),
     '--no-workloads',
     '--dir',
     dir,

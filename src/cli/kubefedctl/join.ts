@@ -8,6 +8,7 @@
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import { KUBEFED_CONFIG_NAME, type KubeFedCluster, type KubeFedConfig } from '../../api/core.js';
+import { parseDuration } from '../../api/kubefedconfig.js';
 import type { ClusterClient } from '../../kube/client.js';
 import { isAlreadyExists, isNotFound } from '../../kube/errors.js';
 import { ResourceClient, type KubeObject } from '../../kube/resource.js';
@@ -449,6 +450,20 @@ export interface JoinFlags extends HostFlags {
   errorOnExisting: boolean;
   dryRun: boolean;
   output?: string;
+  tokenTimeout?: string;
+}
+
+/** `--token-timeout` as milliseconds: a positive Go duration (`30s`, `1m`, `500ms`). */
+export function parseTokenTimeout(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch {
+    throw new CliError(`--token-timeout "${value}" is not a duration (examples: 30s, 2m, 500ms)`);
+  }
+  if (!(ms >= 1)) throw new CliError(`--token-timeout must be at least 1ms, not "${value}"`);
+  return Math.round(ms);
 }
 
 export async function join(clusterName: string, flags: JoinFlags, io: Output): Promise<void> {
@@ -459,6 +474,7 @@ export async function join(clusterName: string, flags: JoinFlags, io: Output): P
   }
   requireNamespaceName(flags.kubefedNamespace);
   const output = parseOutputFormat(flags.output, ['yaml', 'json'] as const);
+  const tokenTimeoutMs = parseTokenTimeout(flags.tokenTimeout);
   if (flags.secretName !== undefined && !isDnsSubdomain(flags.secretName)) {
     throw new CliError(
       `--secret-name "${flags.secretName}" is not a valid Secret name (a DNS-1123 subdomain)`,
@@ -506,6 +522,7 @@ export async function join(clusterName: string, flags: JoinFlags, io: Output): P
         endpoint,
         host: host!,
         member: member!,
+        ...(tokenTimeoutMs !== undefined ? { tokenTimeoutMs } : {}),
       },
       { dryRun: flags.dryRun, ...(output ? { output } : {}) },
       io,
@@ -539,7 +556,11 @@ export function joinCommand(io: Output = processOutput): Command {
         'Cluster or Namespaced permissions (default: the scope of the KubeFedConfig in the host, else Cluster)',
       ),
     )
-    .option('-o, --output <format>', 'print the objects join would create (yaml or json); create nothing');
+    .option('-o, --output <format>', 'print the objects join would create (yaml or json); create nothing')
+    .option(
+      '--token-timeout <duration>',
+      "advanced: how long to wait for the member's token controller to fill the ServiceAccount token Secret (default 30s)",
+    );
   addHostFlags(cmd);
   addBooleanFlag(
     cmd,

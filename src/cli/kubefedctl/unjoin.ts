@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import type { KubeFedCluster } from '../../api/core.js';
 import type { ClusterClient } from '../../kube/client.js';
-import { Discovery } from '../../kube/discovery.js';
+import { Discovery, type ResourceInfo } from '../../kube/discovery.js';
 import { isNotFound } from '../../kube/errors.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
 import { pollUntil, PollTimeout } from '../../poll.js';
@@ -108,6 +108,55 @@ async function getOrUndefined<T extends KubeObject>(
   }
 }
 
+/** `plural` or `plural.group`: how types are named in messages and in {@link IGNORED_NAMESPACE_RESOURCES}. */
+function typeName(r: Pick<ResourceInfo, 'group' | 'resource'>): string {
+  return r.group ? `${r.resource}.${r.group}` : r.resource;
+}
+
+/**
+ * The types whose objects make up a namespace's contents: namespaced, preferred versions that can
+ * be listed, not subresources, not records such as events. Pure: `resources` come from discovery.
+ */
+export function namespaceContentTypes(resources: readonly ResourceInfo[]): ResourceInfo[] {
+  return resources.filter(
+    (r) =>
+      r.namespaced &&
+      r.preferred &&
+      r.verbs.includes('list') &&
+      !r.resource.includes('/') &&
+      !IGNORED_NAMESPACE_RESOURCES.has(typeName(r)),
+  );
+}
+
+/** One type's objects in the namespace, or why they could not be listed. */
+export interface TypeListing {
+  /** `plural` or `plural.group`. */
+  type: string;
+  items?: KubeObject[];
+  problem?: string;
+}
+
+/**
+ * `type/name` of what the listings hold besides namespace defaults and `ours`, sorted; or, when
+ * some type could not be listed, why (a namespace whose contents are unknown is not "empty"). Pure.
+ */
+export function foreignIn(
+  listings: readonly TypeListing[],
+  ours: ReadonlySet<string>,
+): { foreign?: string[]; problem?: string } {
+  const problems = listings.filter((l) => l.problem !== undefined).map((l) => `${l.type}: ${l.problem}`);
+  if (problems.length > 0) return { problem: `cannot list ${problems.sort().join('; ')}` };
+  const foreign: string[] = [];
+  for (const { type, items = [] } of listings) {
+    if (IGNORED_NAMESPACE_RESOURCES.has(type)) continue;
+    for (const obj of items) {
+      const key = `${type}/${obj.metadata.name}`;
+      if (!ours.has(key) && !isNamespaceDefault(type, obj)) foreign.push(key);
+    }
+  }
+  return { foreign: foreign.sort() };
+}
+
 /**
  * `resource[.group]/name` of everything in `namespace` that is neither a namespace default nor in
  * `ours`; `undefined` (with the reason) when some type could not be listed.
@@ -117,31 +166,22 @@ export async function foreignObjects(
   namespace: string,
   ours: Set<string>,
 ): Promise<{ foreign?: string[]; problem?: string }> {
-  const resources = (await new Discovery(client).resources()).filter(
-    (r) => r.namespaced && r.preferred && r.verbs.includes('list') && !r.resource.includes('/'),
-  );
-  const foreign: string[] = [];
-  const problems: string[] = [];
-  const queue = [...resources];
+  const queue = namespaceContentTypes(await new Discovery(client).resources());
+  const listings: TypeListing[] = [];
   const worker = async () => {
     for (let r = queue.shift(); r; r = queue.shift()) {
-      const type = r.group ? `${r.resource}.${r.group}` : r.resource;
-      if (IGNORED_NAMESPACE_RESOURCES.has(type)) continue;
+      const type = typeName(r);
       const ref = { group: r.group, version: r.version, resource: r.resource, namespaced: true };
       try {
         const list = await new ResourceClient(client, ref).list({ namespace, limit: 100 });
-        for (const obj of list.items) {
-          const key = `${type}/${obj.metadata.name}`;
-          if (!ours.has(key) && !isNamespaceDefault(type, obj)) foreign.push(key);
-        }
+        listings.push({ type, items: list.items });
       } catch (err) {
-        if (!isNotFound(err)) problems.push(`${type}: ${causeOf(err)}`);
+        listings.push(isNotFound(err) ? { type, items: [] } : { type, problem: causeOf(err) });
       }
     }
   };
   await Promise.all(Array.from({ length: LIST_CONCURRENCY }, worker));
-  if (problems.length > 0) return { problem: `cannot list ${problems.join('; ')}` };
-  return { foreign: foreign.sort() };
+  return foreignIn(listings, ours);
 }
 
 function ourKeys(keys: ObjectKey[]): Set<string> {
