@@ -82,8 +82,13 @@ describe('throttled API server', () => {
       burst: 1e6,
     });
     try {
-      const results = await burst(client, 60);
-      const throttled = results.filter(isTooManyRequests);
+      // Repeat bursts (timing decides how much they overlap) until the server throttles.
+      let throttled: unknown[] = [];
+      for (let i = 0; i < 10 && throttled.length === 0; i++) {
+        const results = await burst(client, 60);
+        expect(results.filter((r) => r !== 'ok' && !isTooManyRequests(r))).toEqual([]);
+        throttled = results.filter(isTooManyRequests);
+      }
       expect(throttled.length).toBeGreaterThan(0);
       expect((throttled[0] as KubeError).retryAfterSeconds).toBe(1);
       expect((throttled[0] as KubeError).code).toBe(429);
@@ -93,25 +98,26 @@ describe('throttled API server', () => {
   });
 
   it('retries 429s after Retry-After until every request succeeds', async () => {
-    const client = new ClusterClient(reader, {
-      maxRetries: 10,
-      qps: 1e6,
-      burst: 1e6,
-    });
     const codes: number[] = [];
-    const counting = new ClusterClient(client.credentials, {
+    const counting = new ClusterClient(reader, {
       maxRetries: 10,
       qps: 1e6,
       burst: 1e6,
       onRequest: (e) => codes.push(e.code),
     });
     try {
-      const results = await burst(counting, 20);
-      expect(results.every((r) => r === 'ok')).toBe(true);
+      // Whether a given burst overlaps enough to be throttled depends on timing: repeat bursts
+      // until the server has throttled at least once; every request of every burst must succeed.
+      let bursts = 0;
+      while (codes.filter((c) => c === 429).length === 0 && bursts < 10) {
+        const results = await burst(counting, 40);
+        bursts++;
+        expect(results.filter((r) => r !== 'ok')).toEqual([]);
+      }
       expect(codes.filter((c) => c === 429).length).toBeGreaterThan(0);
-      expect(codes.filter((c) => c === 200)).toHaveLength(20 + 32); // + the 32 warm-up /version calls
+      expect(codes.filter((c) => c !== 200 && c !== 429)).toEqual([]);
+      expect(codes.filter((c) => c === 200)).toHaveLength(bursts * (40 + 32)); // + 32 warm-up /version calls per burst
     } finally {
-      await client.close();
       await counting.close();
     }
   });
