@@ -1,13 +1,18 @@
 /**
- * Generated artefacts of the API: CRD manifests under charts/kubefed/crds and docs/api-reference.md.
- * `npm run generate` writes them; a unit test fails when the committed files drift from src/api.
+ * Generated artefacts of the API: CRD manifests under charts/kubefed/crds, the default
+ * FederatedTypeConfigs under config/ and docs/api-reference.md. `npm run generate` writes them; a
+ * unit test fails when the committed files drift from src/api.
  */
 import { stringify } from 'yaml';
+import { defaultTypeConfigs } from '../federation/typeconfig.js';
+import { DEFAULT_KUBEFED_NAMESPACE } from './core.js';
 import { crdManifest } from './crd.js';
 import { apiReference } from './docs.js';
 import { CORE_DEFINITIONS, DEFAULT_FEDERATED_DEFINITIONS } from './index.js';
 
 export const CRD_DIR = 'charts/kubefed/crds';
+/** The FederatedTypeConfigs of the default federated types, for the chart to install. */
+export const DEFAULT_TYPE_CONFIGS_FILE = 'config/default-federatedtypeconfigs.yaml';
 
 /** Relative path -> content of every generated file. */
 export function generatedFiles(): Map<string, string> {
@@ -19,6 +24,13 @@ export function generatedFiles(): Map<string, string> {
       header + stringify(crdManifest(def), { lineWidth: 0 }),
     );
   }
+  files.set(
+    DEFAULT_TYPE_CONFIGS_FILE,
+    header +
+      defaultTypeConfigs(DEFAULT_KUBEFED_NAMESPACE)
+        .map((ftc) => stringify(ftc, { lineWidth: 0 }))
+        .join('---\n'),
+  );
   files.set(
     'docs/api-reference.md',
     apiReference([

@@ -163,12 +163,24 @@ export function federatedDefinition(k: FederatedKind): ResourceDefinition {
   };
 }
 
-/** The types the chart federates by default, as upstream v0.10's chart. */
+/**
+ * The types federated by default: upstream v0.10's chart set plus the RBAC bindings and Roles
+ * (ClusterRoleBinding, Role, RoleBinding), which a federated ClusterRole is rarely useful without.
+ * Ordered by FederatedTypeConfig name.
+ */
 export const DEFAULT_FEDERATED_KINDS: (FederatedKind & {
   targetGroup: string;
   targetVersion: string;
   targetScope: 'Namespaced' | 'Cluster';
 })[] = [
+  {
+    targetGroup: 'rbac.authorization.k8s.io',
+    targetVersion: 'v1',
+    targetKind: 'ClusterRoleBinding',
+    targetPlural: 'clusterrolebindings',
+    targetScope: 'Cluster',
+    scope: 'Cluster',
+  },
   {
     targetGroup: 'rbac.authorization.k8s.io',
     targetVersion: 'v1',
@@ -231,6 +243,22 @@ export const DEFAULT_FEDERATED_KINDS: (FederatedKind & {
     scope: 'Namespaced',
     shortNames: ['frs'],
     retainReplicas: true,
+  },
+  {
+    targetGroup: 'rbac.authorization.k8s.io',
+    targetVersion: 'v1',
+    targetKind: 'RoleBinding',
+    targetPlural: 'rolebindings',
+    targetScope: 'Namespaced',
+    scope: 'Namespaced',
+  },
+  {
+    targetGroup: 'rbac.authorization.k8s.io',
+    targetVersion: 'v1',
+    targetKind: 'Role',
+    targetPlural: 'roles',
+    targetScope: 'Namespaced',
+    scope: 'Namespaced',
   },
   {
     targetGroup: '',

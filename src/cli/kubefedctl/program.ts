@@ -2,9 +2,14 @@
 import { Command, Option } from 'commander';
 import { VERSION } from '../../version.js';
 import { CliError, normalizeBooleanFlags } from './context.js';
+import { disableCommand } from './disable.js';
+import { enableCommand } from './enable.js';
 import { getCommand } from './get.js';
 import { joinCommand } from './join.js';
 import { unjoinCommand } from './unjoin.js';
+
+const logLevelFlag = () =>
+  new Option('--v <level>', 'log level; 4 or more adds stack traces to errors').default('0');
 
 export function buildProgram(): Command {
   const program = new Command('kubefedctl')
@@ -12,7 +17,7 @@ export function buildProgram(): Command {
       'kubefedctl controls a KubeFed control plane: join clusters, enable types, federate resources.',
     )
     .version(VERSION, '--version')
-    .addOption(new Option('--v <level>', 'log level; 4 or more adds stack traces to errors').default('0'))
+    .addOption(logLevelFlag())
     .showHelpAfterError();
   program
     .command('version')
@@ -23,6 +28,14 @@ export function buildProgram(): Command {
   program.addCommand(joinCommand());
   program.addCommand(unjoinCommand());
   program.addCommand(getCommand());
+  program.addCommand(enableCommand());
+  program.addCommand(disableCommand());
+  // Program options count only before the subcommand, so a subcommand may own a flag the program
+  // has too: `enable --version` is the target's API version, as upstream. `--v` works on both.
+  program.enablePositionalOptions();
+  for (const cmd of program.commands) {
+    if (!cmd.options.some((o) => o.long === '--v')) cmd.addOption(logLevelFlag());
+  }
   return program;
 }
 
@@ -33,7 +46,9 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`kubefedctl: ${message}\n`);
-    const level = Number(program.opts<{ v?: string }>().v ?? 0);
+    const level = Math.max(
+      ...[program, ...program.commands].map((c) => Number(c.opts<{ v?: string }>().v ?? 0) || 0),
+    );
     if (level >= 4 && err instanceof Error && !(err instanceof CliError) && err.stack) {
       process.stderr.write(`${err.stack}\n`);
     }
