@@ -50,7 +50,7 @@ async function getTypeConfig(
  * The FederatedTypeConfig TYPE names: one of that exact name (works after the target type is gone),
  * else the one of the type TYPE resolves to on the host (kind, short name, …).
  */
-async function findTypeConfig(
+export async function findTypeConfig(
   host: ClusterClient,
   hostName: string,
   typeName: string,

@@ -6,6 +6,7 @@ import { disableCommand } from './disable.js';
 import { enableCommand } from './enable.js';
 import { getCommand } from './get.js';
 import { joinCommand } from './join.js';
+import { orphaningDeletionCommand } from './orphaning.js';
 import { unjoinCommand } from './unjoin.js';
 
 const logLevelFlag = () =>
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   program.addCommand(getCommand());
   program.addCommand(enableCommand());
   program.addCommand(disableCommand());
+  program.addCommand(orphaningDeletionCommand());
   // Program options count only before the subcommand, so a subcommand may own a flag the program
   // has too: `enable --version` is the target's API version, as upstream. `--v` works on both.
   program.enablePositionalOptions();
