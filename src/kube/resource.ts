@@ -3,6 +3,7 @@
  * apply and the status subresource, for any resource type.
  */
 import type { ClusterClient, KubeRequest } from './client.js';
+import { isNotFound } from './errors.js';
 
 export interface OwnerReference {
   apiVersion: string;
@@ -127,6 +128,16 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
       path: resourcePath(this.ref, this.ns(opts.namespace), name),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
+  }
+
+  /** Like {@link get}, but `undefined` when the object does not exist (other errors still throw). */
+  async find(name: string, opts: { namespace?: string; signal?: AbortSignal } = {}): Promise<T | undefined> {
+    try {
+      return await this.get(name, opts);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   /** One page of a list. Without `namespace`, a namespaced resource is listed across all namespaces. */

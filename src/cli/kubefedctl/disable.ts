@@ -31,19 +31,12 @@ import { listTypeConfigs, resolveTargetType, TYPE_REFS } from './enable.js';
 
 const STOP_TIMEOUT_MS = 10_000;
 
-async function getTypeConfig(
+function getTypeConfig(
   host: ClusterClient,
   name: string,
   namespace: string,
 ): Promise<FederatedTypeConfig | undefined> {
-  try {
-    return await new ResourceClient<FederatedTypeConfig>(host, TYPE_REFS.typeConfigs).get(name, {
-      namespace,
-    });
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  return new ResourceClient<FederatedTypeConfig>(host, TYPE_REFS.typeConfigs).find(name, { namespace });
 }
 
 /**

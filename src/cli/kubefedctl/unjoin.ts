@@ -94,18 +94,13 @@ async function sameCluster(a: ClusterClient, b: ClusterClient): Promise<boolean>
   return ua !== undefined && ua === ub;
 }
 
-async function getOrUndefined<T extends KubeObject>(
+function getOrUndefined<T extends KubeObject>(
   client: ClusterClient,
   ref: ResourceRef,
   name: string,
   namespace?: string,
 ): Promise<T | undefined> {
-  try {
-    return await new ResourceClient<T>(client, ref).get(name, namespace ? { namespace } : {});
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  return new ResourceClient<T>(client, ref).find(name, namespace ? { namespace } : {});
 }
 
 /** `plural` or `plural.group`: how types are named in messages and in {@link IGNORED_NAMESPACE_RESOURCES}. */
