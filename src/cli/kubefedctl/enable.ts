@@ -503,46 +503,64 @@ export async function enable(typeName: string, flags: EnableFlags, io: Output): 
   const host = await connect(kubeconfig, hostContext, `host cluster "${hostContext}"`);
   try {
     const target = await resolveTargetType(new Discovery(host), typeName, flags.version, hostContext);
-    const reason = unfederatableReason(target, flags.federatedGroup);
-    if (reason) throw new CliError(`cannot enable ${describeTarget(target)}: ${reason}`);
-    const template = await templateSchemaFor(host, target);
-    if (template.source.kind === 'none') {
-      io.err(
-        `note: ${template.source.why}; the template of Federated${target.kind} accepts any fields (not validated)\n`,
-      );
-    }
-    const plan = planEnable(target, template, {
-      namespace: flags.kubefedNamespace,
-      federatedGroup: flags.federatedGroup,
-      federatedVersion: flags.federatedVersion,
-    });
-    if (output) {
-      io.out(renderPlan(plan, output));
-      return;
-    }
-    await requireKubeFedApi(host, hostContext);
-    if (!(await getOrUndefined(host, REFS.namespaces, flags.kubefedNamespace))) {
-      throw new CliError(
-        `the KubeFed namespace "${flags.kubefedNamespace}" does not exist in host cluster "${hostContext}"; install the control plane there or pass --kubefed-namespace`,
-      );
-    }
-    const existing = await checkExisting(host, hostContext, plan);
-    const problem = membersProblem(target, await checkMembers(host, flags.kubefedNamespace, target));
-    if (problem) throw new CliError(`cannot enable ${plan.typeConfig.metadata.name}: ${problem}`);
-
-    const crdOutcome = await applyCrd(host, plan.crd, existing.crd);
-    io.out(`customresourcedefinition.apiextensions.k8s.io/${plan.crdName} ${crdOutcome}\n`);
-    await waitEstablished(host, plan.crdName);
-    const ftcOutcome = await applyTypeConfig(host, plan.typeConfig, existing.typeConfig !== undefined);
-    io.out(
-      `federatedtypeconfig.core.kubefed.io/${plan.typeConfig.metadata.name} ${ftcOutcome} in namespace ${flags.kubefedNamespace}\n`,
-    );
+    await enableTarget(host, hostContext, target, { ...flags, output }, io);
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError(`enable ${typeName} failed: ${causeOf(err)}`);
   } finally {
     await closeAll(host);
   }
+}
+
+/**
+ * Enables a resolved target type on a connected host: the checks, then the CRD and the FTC, one
+ * output line each (or, with `output`, prints both and writes nothing). Shared by `enable` and
+ * `federate --enable-type`. Returns the FederatedTypeConfig as planned.
+ */
+export async function enableTarget(
+  host: ClusterClient,
+  hostContext: string,
+  target: ResourceInfo,
+  flags: Pick<EnableFlags, 'kubefedNamespace' | 'federatedGroup' | 'federatedVersion'> & {
+    output?: 'yaml' | 'json' | undefined;
+  },
+  io: Output,
+): Promise<FederatedTypeConfig> {
+  const reason = unfederatableReason(target, flags.federatedGroup);
+  if (reason) throw new CliError(`cannot enable ${describeTarget(target)}: ${reason}`);
+  const template = await templateSchemaFor(host, target);
+  if (template.source.kind === 'none') {
+    io.err(
+      `note: ${template.source.why}; the template of Federated${target.kind} accepts any fields (not validated)\n`,
+    );
+  }
+  const plan = planEnable(target, template, {
+    namespace: flags.kubefedNamespace,
+    federatedGroup: flags.federatedGroup,
+    federatedVersion: flags.federatedVersion,
+  });
+  if (flags.output) {
+    io.out(renderPlan(plan, flags.output));
+    return plan.typeConfig;
+  }
+  await requireKubeFedApi(host, hostContext);
+  if (!(await getOrUndefined(host, REFS.namespaces, flags.kubefedNamespace))) {
+    throw new CliError(
+      `the KubeFed namespace "${flags.kubefedNamespace}" does not exist in host cluster "${hostContext}"; install the control plane there or pass --kubefed-namespace`,
+    );
+  }
+  const existing = await checkExisting(host, hostContext, plan);
+  const problem = membersProblem(target, await checkMembers(host, flags.kubefedNamespace, target));
+  if (problem) throw new CliError(`cannot enable ${plan.typeConfig.metadata.name}: ${problem}`);
+
+  const crdOutcome = await applyCrd(host, plan.crd, existing.crd);
+  io.out(`customresourcedefinition.apiextensions.k8s.io/${plan.crdName} ${crdOutcome}\n`);
+  await waitEstablished(host, plan.crdName);
+  const ftcOutcome = await applyTypeConfig(host, plan.typeConfig, existing.typeConfig !== undefined);
+  io.out(
+    `federatedtypeconfig.core.kubefed.io/${plan.typeConfig.metadata.name} ${ftcOutcome} in namespace ${flags.kubefedNamespace}\n`,
+  );
+  return plan.typeConfig;
 }
 
 export function enableCommand(io: Output = processOutput): Command {

@@ -4,6 +4,7 @@ import { VERSION } from '../../version.js';
 import { CliError, normalizeBooleanFlags } from './context.js';
 import { disableCommand } from './disable.js';
 import { enableCommand } from './enable.js';
+import { federateCommand } from './federate.js';
 import { getCommand } from './get.js';
 import { joinCommand } from './join.js';
 import { orphaningDeletionCommand } from './orphaning.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   program.addCommand(getCommand());
   program.addCommand(enableCommand());
   program.addCommand(disableCommand());
+  program.addCommand(federateCommand());
   program.addCommand(orphaningDeletionCommand());
   // Program options count only before the subcommand, so a subcommand may own a flag the program
   // has too: `enable --version` is the target's API version, as upstream. `--v` works on both.
