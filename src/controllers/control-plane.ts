@@ -23,6 +23,8 @@ import { processMetrics, requestObserver, type Metrics } from '../kube/metrics.j
 import { ResourceClient } from '../kube/resource.js';
 import { ClusterHealthController, type HealthSettings } from './cluster/controller.js';
 import { MemberClients } from './cluster/member-clients.js';
+import type { SyncSettings } from './sync/controller.js';
+import { TypeConfigController } from './typeconfig/controller.js';
 
 export const COMPONENT = 'kubefed-controller-manager';
 
@@ -91,6 +93,15 @@ export function healthSettings(spec: DefaultedKubeFedConfigSpec): HealthSettings
     timeoutMs: parseDuration(h.timeout!),
     failureThreshold: h.failureThreshold!,
     successThreshold: h.successThreshold!,
+  };
+}
+
+export function syncSettings(spec: DefaultedKubeFedConfigSpec): SyncSettings {
+  return {
+    adoptResources: spec.syncController.adoptResources === 'Disabled' ? 'Disabled' : 'Enabled',
+    availableDelayMs: parseDuration(spec.controllerDuration.availableDelay!),
+    unavailableDelayMs: parseDuration(spec.controllerDuration.unavailableDelay!),
+    workers: spec.syncController.maxConcurrentReconciles!,
   };
 }
 
@@ -171,9 +182,23 @@ export async function runControlPlane(options: ControlPlaneOptions, signal: Abor
   });
   manager.add(health.controller);
 
+  // Sync controllers are started and stopped by the FederatedTypeConfig controller.
+  const typeConfigs = new TypeConfigController({
+    host,
+    namespace,
+    scope: loaded.spec.scope,
+    informers: manager.informers,
+    members,
+    syncSettings: () => syncSettings(settings()),
+    metrics,
+    log: log.child({ controller: 'federatedtypeconfig' }),
+  });
+  manager.add(typeConfigs.controller);
+
   try {
     await manager.run(signal);
   } finally {
+    await typeConfigs.stopAll().catch(() => undefined);
     await recorder.flush().catch(() => undefined);
     await members.closeAll();
   }

@@ -41,6 +41,7 @@ export interface SharedInformersOptions {
 interface Entry {
   informer: Informer<KubeObject>;
   cluster: string;
+  client: ClusterClient;
   indexes: Set<string>;
 }
 
@@ -104,6 +105,7 @@ export class SharedInformers {
     this.entries.set(key, {
       informer: informer as unknown as Informer<KubeObject>,
       cluster: client.name,
+      client,
       indexes: new Set(Object.keys(indexers ?? {})),
     });
     if (this.started) informer.start();
@@ -133,6 +135,17 @@ export class SharedInformers {
    */
   async forgetCluster(cluster: string): Promise<void> {
     const gone = [...this.entries].filter(([, e]) => e.cluster === cluster);
+    for (const [key] of gone) this.entries.delete(key);
+    await Promise.all(gone.map(([, e]) => e.informer.stop()));
+  }
+
+  /**
+   * Stops and drops the informers built on `client` (replaced, e.g. after a credential change),
+   * leaving those of other clients of the same cluster name alone; the next request for the
+   * cluster creates new ones. The entries are dropped before this returns its promise.
+   */
+  async forgetClient(client: ClusterClient): Promise<void> {
+    const gone = [...this.entries].filter(([, e]) => e.client === client);
     for (const [key] of gone) this.entries.delete(key);
     await Promise.all(gone.map(([, e]) => e.informer.stop()));
   }

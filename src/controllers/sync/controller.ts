@@ -1,0 +1,707 @@
+/**
+ * The sync controller of one federated type (one per enabled FederatedTypeConfig): keeps member
+ * clusters holding what each Federated<Kind> asks for. reconcile(key) reads the caches, calls the
+ * pure planner (federation/plan.ts), dispatches its actions (dispatch.ts), then records the
+ * PropagatedVersion and the federated object's status, each written only when it changed.
+ *
+ * Informers (all shared): the Federated<Kind> on the host (every namespace, or the kubefed
+ * namespace in a Namespaced plane), KubeFedClusters and their Secrets, the FederatedNamespaces for
+ * namespaced types, and per Ready member the target type labelled `kubefed.io/managed=true`.
+ */
+import {
+  ClusterPropagatedVersionDefinition,
+  KubeFedClusterDefinition,
+  PropagatedVersionDefinition,
+  type FederatedTypeConfig,
+  type KubeFedCluster,
+} from '../../api/core.js';
+import { resourceRefOf } from '../../api/index.js';
+import type { FederatedObject } from '../../api/types.js';
+import { computePlacement, clusterIsReady, type ControlPlaneScope } from '../../federation/placement.js';
+import { planPropagation, SYNC_FINALIZER, type ClusterAction } from '../../federation/plan.js';
+import { MANAGED_LABEL, renderForCluster, type RenderOutcome } from '../../federation/render.js';
+import { computeStatus, statusChanged, type ClusterOutcome } from '../../federation/status.js';
+import {
+  nextPropagatedVersion,
+  propagatedVersionName,
+  type PropagatedVersion,
+} from '../../federation/version.js';
+import type { ClusterClient } from '../../kube/client.js';
+import { Controller, done, requeue, requeueAfter, type ReconcileResult } from '../../kube/controller.js';
+import { isAlreadyExists, isConflict, isForbidden, isNotFound } from '../../kube/errors.js';
+import { EventRecorder } from '../../kube/events.js';
+import type { Informer } from '../../kube/informer.js';
+import type { SharedInformers } from '../../kube/informers.js';
+import type { Logger } from '../../kube/log.js';
+import type { Metrics } from '../../kube/metrics.js';
+import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
+import { NAMESPACE_INDEX } from '../../kube/store.js';
+import type { MemberClients } from '../cluster/member-clients.js';
+import { dispatchAction, mapBounded, type DispatchOutcome } from './dispatch.js';
+import {
+  deletionPending,
+  nextStep,
+  REMOVAL_RECHECK_MS,
+  statusOutcomes,
+  writtenVersions,
+  type NextStep,
+} from './outcomes.js';
+import { deleteOptionsOf, federatedKeyOf, isIgnoredNamespace, rfc3339, targetNameOf } from './keys.js';
+
+const SECRETS: ResourceRef = { group: '', version: 'v1', resource: 'secrets', namespaced: true };
+const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
+/** Member events re-enqueue their federated object after this delay (upstream: 10 s), coalescing bursts. */
+export const MEMBER_EVENT_DELAY_MS = 2_000;
+/** Member writes in flight at once per reconcile. */
+const DISPATCH_CONCURRENCY = 8;
+
+export interface SyncSettings {
+  adoptResources: 'Enabled' | 'Disabled';
+  availableDelayMs: number;
+  unavailableDelayMs: number;
+  workers: number;
+}
+
+export interface SyncControllerOptions {
+  host: ClusterClient;
+  kubefedNamespace: string;
+  scope: ControlPlaneScope;
+  typeConfig: FederatedTypeConfig;
+  /** The federated type of the `namespaces` FTC (FederatedNamespace), for namespaced targets. */
+  namespaceFederatedType?: FederatedTypeConfig['spec']['federatedType'];
+  informers: SharedInformers;
+  members: MemberClients;
+  settings: () => SyncSettings;
+  metrics: Metrics;
+  log: Logger;
+}
+
+interface ClusterState {
+  ready: boolean;
+  informer?: Informer;
+  client?: ClusterClient;
+}
+
+export class SyncController {
+  readonly controller: Controller;
+  readonly name: string;
+  private readonly targetRef: ResourceRef;
+  private readonly targetApiVersion: string;
+  private readonly targetKind: string;
+  private readonly federatedRef: ResourceRef;
+  private readonly namespaceTarget: boolean;
+  /** Namespaced targets are limited by their FederatedNamespace. */
+  private readonly needsNamespace: boolean;
+  private readonly federated: Informer<FederatedObject>;
+  private readonly fedNamespaces?: Informer<FederatedObject>;
+  private readonly clusters: Informer<KubeFedCluster>;
+  private readonly secrets: Informer;
+  private readonly federatedClient: ResourceClient<FederatedObject>;
+  private readonly versionClient: ResourceClient;
+  private readonly recorder: EventRecorder;
+  private readonly clusterStates = new Map<string, ClusterState>();
+  /** Last PropagatedVersion status per key, as written (the source of truth after our writes). */
+  private readonly versions = new Map<string, PropagatedVersion | undefined>();
+  private active = true;
+
+  constructor(private readonly options: SyncControllerOptions) {
+    const { typeConfig, informers, host, kubefedNamespace, scope } = options;
+    const t = typeConfig.spec.targetType;
+    const f = typeConfig.spec.federatedType;
+    this.targetKind = t.kind;
+    this.targetApiVersion = t.group ? `${t.group}/${t.version}` : t.version;
+    this.targetRef = {
+      group: t.group ?? '',
+      version: t.version,
+      resource: t.pluralName,
+      namespaced: t.scope === 'Namespaced',
+    };
+    this.federatedRef = {
+      group: f.group ?? '',
+      version: f.version,
+      resource: f.pluralName,
+      namespaced: f.scope === 'Namespaced',
+    };
+    this.namespaceTarget = this.targetApiVersion === 'v1' && t.kind === 'Namespace';
+    this.needsNamespace = this.targetRef.namespaced;
+    this.name = f.kind.toLowerCase();
+    const planeNamespace = scope === 'Namespaced' ? { namespace: kubefedNamespace } : {};
+
+    this.federated = informers.get<FederatedObject>(host, this.federatedRef, planeNamespace);
+    this.clusters = informers.get<KubeFedCluster>(host, resourceRefOf(KubeFedClusterDefinition), {
+      namespace: kubefedNamespace,
+    });
+    this.secrets = informers.get(host, SECRETS, { namespace: kubefedNamespace });
+    const nsType = options.namespaceFederatedType;
+    if (this.needsNamespace && nsType) {
+      const ref: ResourceRef = {
+        group: nsType.group ?? '',
+        version: nsType.version,
+        resource: nsType.pluralName,
+        namespaced: true,
+      };
+      this.fedNamespaces = informers.get<FederatedObject>(host, ref, planeNamespace);
+    }
+    this.federatedClient = new ResourceClient<FederatedObject>(host, this.federatedRef);
+    this.versionClient = new ResourceClient(
+      host,
+      resourceRefOf(
+        this.federatedRef.namespaced ? PropagatedVersionDefinition : ClusterPropagatedVersionDefinition,
+      ),
+    );
+    this.recorder = new EventRecorder({
+      client: host,
+      component: `${this.name}-controller`,
+      log: options.log,
+    });
+
+    this.controller = new Controller({
+      name: this.name,
+      workers: options.settings().workers,
+      reconcile: (key) => this.reconcileSafely(key),
+      backoff: { baseMs: 5_000, maxMs: 60_000 },
+      metrics: options.metrics,
+      log: options.log,
+    });
+    this.federated.addHandlers(this.whileActive(this.federatedHandlers()));
+    this.fedNamespaces?.addHandlers(
+      this.whileActive({
+        onAdd: (o) => this.enqueueNamespace(o),
+        onUpdate: (a, b) => {
+          this.enqueueNamespace(a);
+          this.enqueueNamespace(b);
+        },
+        onDelete: (o) => this.enqueueNamespace(o),
+      }),
+    );
+    this.clusters.addHandlers(
+      this.whileActive({
+        onAdd: (c) => this.clusterChanged(c),
+        onUpdate: (_a, c) => this.clusterChanged(c),
+        onDelete: (c) => this.clusterChanged(c, true),
+      }),
+    );
+    // A credential change rebuilds the member client: move the member informers onto the new one.
+    this.secrets.addHandlers(
+      this.whileActive({
+        onUpdate: (_a, secret) => {
+          for (const c of this.clusters.store.list()) {
+            if (c.spec?.secretRef?.name !== secret.metadata.name || !clusterIsReady(c)) continue;
+            this.ensureMemberInformer(c.metadata.name!);
+            this.enqueueAllAfter(this.options.settings().availableDelayMs);
+          }
+        },
+      }),
+    );
+  }
+
+  start(): void {
+    this.controller.start();
+  }
+
+  async stop(): Promise<void> {
+    this.active = false;
+    await this.controller.stop({ graceMs: 5_000 });
+    await this.recorder.flush().catch(() => undefined);
+  }
+
+  /** Handlers stay on shared informers after stop (they cannot be removed): they go quiet instead. */
+  private whileActive<T>(h: {
+    onAdd?(o: T): void;
+    onUpdate?(a: T, b: T): void;
+    onDelete?(o: T): void;
+  }): typeof h {
+    return {
+      onAdd: (o) => this.active && h.onAdd?.(o),
+      onUpdate: (a, b) => this.active && h.onUpdate?.(a, b),
+      onDelete: (o) => this.active && h.onDelete?.(o),
+    };
+  }
+
+  private federatedHandlers() {
+    const add = (o: FederatedObject) => this.controller.enqueue(keyOf(o));
+    return { onAdd: add, onUpdate: (_a: FederatedObject, b: FederatedObject) => add(b), onDelete: add };
+  }
+
+  private enqueueNamespace(fns: FederatedObject): void {
+    const ns = fns.metadata.namespace;
+    if (!ns) return;
+    for (const o of this.federated.store.byIndex(NAMESPACE_INDEX, ns)) this.controller.enqueue(keyOf(o));
+  }
+
+  private enqueueAllAfter(ms: number): void {
+    for (const o of this.federated.store.list()) this.controller.enqueueAfter(keyOf(o), ms);
+  }
+
+  /** Keeps a member informer per Ready cluster; a readiness change looks at every object again. */
+  private clusterChanged(cluster: KubeFedCluster, deleted = false): void {
+    const name = cluster.metadata.name;
+    if (!name) return;
+    const ready = !deleted && clusterIsReady(cluster);
+    const state = this.clusterStates.get(name);
+    if (deleted) {
+      this.clusterStates.delete(name);
+      this.enqueueAllAfter(0);
+      return;
+    }
+    if (ready) this.ensureMemberInformer(name);
+    if (!state || state.ready !== ready) {
+      const s = this.clusterStates.get(name) ?? {};
+      this.clusterStates.set(name, { ...s, ready });
+      const { availableDelayMs, unavailableDelayMs } = this.options.settings();
+      if (state) this.enqueueAllAfter(ready ? availableDelayMs : unavailableDelayMs);
+    }
+  }
+
+  /** The member client, and (for a Ready cluster) its informer of managed target objects. */
+  private memberClient(
+    name: string,
+  ): { kind: 'ok'; client: ClusterClient } | { kind: 'malformed'; error: string } {
+    const cluster = this.clusters.store.getByName(name, this.options.kubefedNamespace);
+    if (!cluster) return { kind: 'malformed', error: `cluster ${name} is not registered` };
+    const secretName = cluster.spec?.secretRef?.name;
+    const secret = secretName
+      ? this.secrets.store.getByName(secretName, this.options.kubefedNamespace)
+      : undefined;
+    return this.options.members.get(cluster, secret);
+  }
+
+  private ensureMemberInformer(name: string): Informer | undefined {
+    const state = this.clusterStates.get(name) ?? { ready: true };
+    const member = this.memberClient(name);
+    if (member.kind !== 'ok') return state.informer;
+    if (state.informer && state.client === member.client) return state.informer;
+    // The client was rebuilt (credentials or endpoint changed): informers on the old one are dead.
+    if (state.client && state.client !== member.client)
+      void this.options.informers.forgetClient(state.client);
+    const informer = this.options.informers.get(member.client, this.targetRef, {
+      labelSelector: `${MANAGED_LABEL}=true`,
+      ...(this.options.scope === 'Namespaced' && this.targetRef.namespaced
+        ? { namespace: this.options.kubefedNamespace }
+        : {}),
+    });
+    informer.addHandlers(
+      this.whileActive({
+        onAdd: (o: KubeObject) => this.memberEvent(o),
+        onUpdate: (_a: KubeObject, b: KubeObject) => this.memberEvent(b),
+        onDelete: (o: KubeObject) => this.memberEvent(o),
+      }),
+    );
+    this.clusterStates.set(name, { ...state, informer, client: member.client });
+    return informer;
+  }
+
+  private memberEvent(obj: KubeObject): void {
+    this.controller.enqueueAfter(federatedKeyOf(obj, this.namespaceTarget), MEMBER_EVENT_DELAY_MS);
+  }
+
+  private lastUnsyncedWarning = 0;
+
+  /** Says (at most every 30 s) which member cache reconciles are waiting for, and why. */
+  private warnUnsynced(informer: Informer): void {
+    const now = Date.now();
+    if (now - this.lastUnsyncedWarning < 30_000) return;
+    this.lastUnsyncedWarning = now;
+    this.options.log.warn(
+      { type: this.name, informer: informer.describe(), err: informer.lastError?.message },
+      'waiting for a member cache to sync before reconciling',
+    );
+  }
+
+  /** A reconcile that throws is logged and retried; one bad object never stops the controller. */
+  private async reconcileSafely(key: string): Promise<ReconcileResult> {
+    try {
+      return await this.reconcile(key);
+    } catch (err) {
+      this.options.log.error({ err, key, type: this.name }, 'reconcile failed');
+      return requeue;
+    }
+  }
+
+  private async reconcile(key: string): Promise<ReconcileResult> {
+    if (!this.federated.hasSynced() || !this.clusters.hasSynced() || !this.secrets.hasSynced())
+      return requeueAfter(500);
+    if (this.fedNamespaces && !this.fedNamespaces.hasSynced()) return requeueAfter(500);
+    const clusters = this.clusters.store.list();
+    const readyNames = clusters.filter(clusterIsReady).map((c) => c.metadata.name!);
+    for (const c of clusters) if (!this.clusterStates.has(c.metadata.name!)) this.clusterChanged(c);
+    for (const name of readyNames) {
+      const informer = this.ensureMemberInformer(name);
+      if (informer && !informer.hasSynced()) {
+        this.warnUnsynced(informer);
+        return requeueAfter(500);
+      }
+    }
+    const { namespace, name } = targetNameOf(key, this.namespaceTarget);
+    const observed = new Map<string, KubeObject | undefined>();
+    for (const c of clusters) {
+      const informer = this.clusterStates.get(c.metadata.name!)?.informer;
+      observed.set(c.metadata.name!, informer?.store.getByName(name, namespace));
+    }
+
+    const federated = this.federated.store.get(key);
+    if (!federated) return this.unlabelOrphans(key, observed, namespace, name);
+
+    if (this.namespaceTarget) {
+      const ns = federated.metadata.namespace ?? '';
+      if (isIgnoredNamespace(ns, this.options.kubefedNamespace)) return done;
+      if (federated.metadata.name !== ns) {
+        this.recorder.event(
+          federated,
+          'Warning',
+          'InvalidName',
+          `a FederatedNamespace must be named like its namespace ("${ns}"), not "${federated.metadata.name}"`,
+        );
+        return done;
+      }
+    }
+
+    const settings = this.options.settings();
+    let fed = federated;
+    const deleting = !!fed.metadata.deletionTimestamp;
+    if (!deleting && !fed.metadata.finalizers?.includes(SYNC_FINALIZER)) {
+      try {
+        fed = await this.federatedClient.patch(
+          fed.metadata.name!,
+          'merge',
+          {
+            metadata: {
+              finalizers: [...(fed.metadata.finalizers ?? []), SYNC_FINALIZER],
+              resourceVersion: fed.metadata.resourceVersion,
+            },
+          },
+          fed.metadata.namespace ? { namespace: fed.metadata.namespace } : {},
+        );
+      } catch (err) {
+        if (isConflict(err)) return requeue; // changed meanwhile: its event brings it back
+        this.recorder.event(
+          fed,
+          'Warning',
+          'EnsureFinalizerError',
+          `adding finalizer ${SYNC_FINALIZER}: ${(err as Error).message}`,
+        );
+        return requeue;
+      }
+    }
+
+    // Placement, limited by the FederatedNamespace for namespaced types.
+    let namespacePlacement: readonly string[] | 'unfederated' | undefined;
+    if (this.needsNamespace && fed.metadata.namespace) {
+      const fns = this.fedNamespaces?.store.getByName(fed.metadata.namespace, fed.metadata.namespace);
+      if (!fns || fns.metadata.deletionTimestamp) namespacePlacement = 'unfederated';
+      else {
+        const p = computePlacement({ placement: fns.spec?.placement, clusters, scope: this.options.scope });
+        namespacePlacement = p.kind === 'ok' ? p.clusters : [];
+      }
+    }
+    const placement = computePlacement({
+      placement: fed.spec?.placement,
+      clusters,
+      scope: this.options.scope,
+      ...(namespacePlacement !== undefined ? { namespacePlacement } : {}),
+    });
+    if (placement.kind === 'failed') {
+      this.recorder.event(fed, 'Warning', 'ComputePlacementFailed', placement.message);
+      if (!deleting)
+        await this.writeStatus(fed, {}, false, {
+          aggregateReason: 'ComputePlacementFailed',
+          aggregateMessage: placement.message,
+        });
+      return done;
+    }
+
+    const rendered = new Map<string, RenderOutcome>();
+    for (const c of placement.ready) {
+      rendered.set(
+        c,
+        renderForCluster({
+          federated: fed,
+          targetApiVersion: this.targetApiVersion,
+          targetKind: this.targetKind,
+          cluster: c,
+        }),
+      );
+    }
+    const hostNamespaceUid = this.namespaceTarget ? await this.hostNamespaceUid(name) : undefined;
+    const pvKey = key;
+    if (!this.versions.has(pvKey)) this.versions.set(pvKey, await this.readVersion(fed));
+    const previousVersion = this.versions.get(pvKey);
+    const plan = planPropagation({
+      federated: fed,
+      clusters,
+      placement,
+      rendered,
+      observed,
+      ...(previousVersion ? { propagatedVersion: previousVersion } : {}),
+      adoptResources: settings.adoptResources,
+      ...(hostNamespaceUid ? { hostNamespaceUid } : {}),
+    });
+    if (plan.mode === 'finished') {
+      this.versions.delete(pvKey);
+      return done;
+    }
+
+    const deleteOptions = deleteOptionsOf(fed);
+    if (deleteOptions.kind === 'invalid')
+      this.recorder.event(fed, 'Warning', 'DeleteOptionsInvalid', deleteOptions.message);
+    const outcomes = await mapBounded(plan.actions, DISPATCH_CONCURRENCY, (action) =>
+      this.dispatch(action, {
+        namespace,
+        name,
+        settings,
+        retainReplicas: fed.spec?.retainReplicas === true,
+        deleteOptions,
+        ...(hostNamespaceUid ? { hostNamespaceUid } : {}),
+      }),
+    );
+    for (const o of outcomes) for (const e of o.events) this.recorder.event(fed, e.type, e.reason, e.message);
+
+    if (plan.mode === 'orphan' || plan.mode === 'delete') {
+      this.versions.delete(pvKey);
+      const pending = deletionPending(outcomes);
+      if (pending) {
+        if (outcomes.some((o) => o.status === 'WaitingForRemoval'))
+          this.recorder.event(
+            fed,
+            'Normal',
+            'WaitForRemovalInCluster',
+            'waiting for member copies to be removed',
+          );
+        return resultOf(pending);
+      }
+      if (plan.mode === 'delete' && !(await this.confirmRemoved(placement.ready, namespace, name)))
+        return requeueAfter(REMOVAL_RECHECK_MS);
+      return (await this.removeFinalizer(fed)) ? done : requeue;
+    }
+
+    // Versions: what this pass wrote or found current.
+    const written = writtenVersions(outcomes);
+    const nextVersion = nextPropagatedVersion({
+      previous: previousVersion,
+      templateVersion: plan.templateVersion,
+      overridesVersion: plan.overridesVersion,
+      placed: placement.clusters,
+      written,
+    });
+    if (nextVersion) {
+      try {
+        await this.writeVersion(fed, nextVersion);
+        this.versions.set(pvKey, nextVersion);
+      } catch (err) {
+        this.versions.delete(pvKey);
+        // Forbidden: typically the namespace is being deleted, taking the PropagatedVersion with it.
+        const level = isForbidden(err) ? 'debug' : 'warn';
+        this.options.log[level]({ err, key, type: this.name }, 'writing the propagated version failed');
+      }
+    }
+
+    await this.writeStatus(
+      fed,
+      statusOutcomes(outcomes, placement.clusters),
+      outcomes.some((o) => o.wrote),
+      placement.reason
+        ? {
+            aggregateReason: placement.reason,
+            aggregateMessage: `namespace ${fed.metadata.namespace} is not federated`,
+          }
+        : {},
+    );
+    return resultOf(nextStep(outcomes));
+  }
+
+  private async dispatch(
+    action: ClusterAction,
+    args: {
+      namespace: string | undefined;
+      name: string;
+      settings: SyncSettings;
+      retainReplicas: boolean;
+      deleteOptions: ReturnType<typeof deleteOptionsOf>;
+      hostNamespaceUid?: string;
+    },
+  ): Promise<DispatchOutcome> {
+    const member =
+      action.kind === 'skip' || action.kind === 'none' ? undefined : this.memberClient(action.cluster);
+    return dispatchAction(action, {
+      client: member?.kind === 'ok' ? new ResourceClient(member.client, this.targetRef) : undefined,
+      ...(member?.kind === 'malformed' ? { clientError: member.error } : {}),
+      namespace: args.namespace,
+      name: args.name,
+      adoptResources: args.settings.adoptResources,
+      retainReplicas: args.retainReplicas,
+      ...(args.hostNamespaceUid ? { hostNamespaceUid: args.hostNamespaceUid } : {}),
+      namespaceTarget: this.namespaceTarget,
+      deleteOptions: args.deleteOptions,
+      signal: AbortSignal.timeout(30_000),
+    });
+  }
+
+  /** No federated object: members' managed copies lose the label (they are not deleted). */
+  private async unlabelOrphans(
+    key: string,
+    observed: Map<string, KubeObject | undefined>,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<ReconcileResult> {
+    this.versions.delete(key);
+    let failed = false;
+    for (const [cluster, obj] of observed) {
+      if (!obj || obj.metadata.deletionTimestamp || obj.metadata.labels?.[MANAGED_LABEL] !== 'true') continue;
+      const member = this.memberClient(cluster);
+      if (member.kind !== 'ok') continue;
+      const labels = { ...obj.metadata.labels };
+      delete labels[MANAGED_LABEL];
+      try {
+        await new ResourceClient(member.client, this.targetRef).update(
+          { ...obj, metadata: { ...obj.metadata, labels } },
+          namespace ? { namespace } : {},
+        );
+      } catch (err) {
+        if (isNotFound(err)) continue;
+        failed = true;
+        this.options.log.warn({ err, key, cluster, name }, 'removing the managed label failed');
+      }
+    }
+    return failed ? requeue : done;
+  }
+
+  /** Live reads prove that no placed Ready cluster still holds a managed copy. */
+  private async confirmRemoved(
+    clusters: readonly string[],
+    namespace: string | undefined,
+    name: string,
+  ): Promise<boolean> {
+    for (const cluster of clusters) {
+      const member = this.memberClient(cluster);
+      if (member.kind !== 'ok') return false;
+      try {
+        const obj = await new ResourceClient(member.client, this.targetRef).get(
+          name,
+          namespace ? { namespace } : {},
+        );
+        if (obj.metadata.labels?.[MANAGED_LABEL] === 'true') return false;
+      } catch (err) {
+        if (!isNotFound(err)) return false;
+      }
+    }
+    return true;
+  }
+
+  /** False when the object changed meanwhile (Conflict): look again. */
+  private async removeFinalizer(fed: FederatedObject): Promise<boolean> {
+    const finalizers = (fed.metadata.finalizers ?? []).filter((f) => f !== SYNC_FINALIZER);
+    try {
+      await this.federatedClient.patch(
+        fed.metadata.name!,
+        'merge',
+        {
+          metadata: {
+            finalizers: finalizers.length ? finalizers : null,
+            resourceVersion: fed.metadata.resourceVersion,
+          },
+        },
+        fed.metadata.namespace ? { namespace: fed.metadata.namespace } : {},
+      );
+    } catch (err) {
+      if (isConflict(err)) return false;
+      if (!isNotFound(err)) throw err;
+    }
+    return true;
+  }
+
+  private async hostNamespaceUid(name: string): Promise<string | undefined> {
+    try {
+      const ns = await new ResourceClient(this.options.host, NAMESPACES).get(name);
+      return ns.metadata.uid;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private versionName(fed: FederatedObject): string {
+    return propagatedVersionName(this.targetKind, fed.metadata.name!);
+  }
+
+  private async readVersion(fed: FederatedObject): Promise<PropagatedVersion | undefined> {
+    try {
+      const pv = await this.versionClient.get(
+        this.versionName(fed),
+        fed.metadata.namespace ? { namespace: fed.metadata.namespace } : {},
+      );
+      return pv.status as PropagatedVersion | undefined;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private async writeVersion(fed: FederatedObject, status: PropagatedVersion): Promise<void> {
+    const def = this.federatedRef.namespaced
+      ? PropagatedVersionDefinition
+      : ClusterPropagatedVersionDefinition;
+    const ns = fed.metadata.namespace ? { namespace: fed.metadata.namespace } : {};
+    const name = this.versionName(fed);
+    const patchStatus = () =>
+      this.versionClient.patch(name, 'merge', { status }, { ...ns, subresource: 'status' });
+    try {
+      await patchStatus();
+      return;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    try {
+      await this.versionClient.create({
+        apiVersion: `${def.group}/${def.version}`,
+        kind: def.kind,
+        metadata: {
+          name,
+          ...ns,
+          ownerReferences: [
+            {
+              apiVersion: fed.apiVersion!,
+              kind: fed.kind!,
+              name: fed.metadata.name!,
+              uid: fed.metadata.uid!,
+            },
+          ],
+        },
+      });
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+    await patchStatus();
+  }
+
+  private async writeStatus(
+    fed: FederatedObject,
+    clusterOutcomes: ReadonlyMap<string, ClusterOutcome> | Record<string, ClusterOutcome>,
+    resourcesUpdated: boolean,
+    aggregate: Partial<Pick<Parameters<typeof computeStatus>[0], 'aggregateReason' | 'aggregateMessage'>>,
+  ): Promise<void> {
+    const previous = fed.status;
+    const next = computeStatus({
+      previous,
+      generation: fed.metadata.generation ?? 0,
+      clusterOutcomes,
+      now: rfc3339(new Date()),
+      resourcesUpdated,
+      ...aggregate,
+    });
+    if (!statusChanged(previous, next)) return;
+    await this.federatedClient.patch(
+      fed.metadata.name!,
+      'merge',
+      { status: next },
+      { ...(fed.metadata.namespace ? { namespace: fed.metadata.namespace } : {}), subresource: 'status' },
+    );
+  }
+}
+
+function resultOf(step: NextStep): ReconcileResult {
+  return step.kind === 'done' ? done : step.kind === 'backoff' ? requeue : requeueAfter(step.afterMs);
+}
+
+function keyOf(o: KubeObject): string {
+  return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name!;
+}

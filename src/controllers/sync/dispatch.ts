@@ -1,0 +1,205 @@
+/**
+ * The dispatcher: performs the planned actions (plan.ts) in member clusters and turns each result
+ * into a cluster status. Every call runs under one deadline per pass (upstream: 30 s); a write that
+ * overruns it is `<Op>TimedOut`. Actions of different clusters run concurrently, bounded.
+ */
+import { isAlreadyExists, isNotFound, KubeError } from '../../kube/errors.js';
+import type { KubeObject, ResourceClient } from '../../kube/resource.js';
+import { planForExisting, type ClusterAction } from '../../federation/plan.js';
+import type { PropagationStatus } from '../../federation/status.js';
+import { memberVersion } from '../../federation/version.js';
+import type { DeleteOptionsOutcome } from './keys.js';
+
+export interface DispatchContext {
+  /** The client of the target type in the action's cluster (undefined: none could be built). */
+  client: ResourceClient | undefined;
+  /** Why there is no client. */
+  clientError?: string;
+  namespace: string | undefined;
+  name: string;
+  adoptResources: 'Enabled' | 'Disabled';
+  retainReplicas: boolean;
+  /** For a Namespace target: the UID of the host cluster's own Namespace. */
+  hostNamespaceUid?: string;
+  namespaceTarget: boolean;
+  deleteOptions: DeleteOptionsOutcome;
+  signal: AbortSignal;
+}
+
+export interface DispatchEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export interface DispatchOutcome {
+  cluster: string;
+  status: PropagationStatus;
+  message?: string;
+  /** The member object's version after the action (created, updated or already current). */
+  version?: string;
+  /** A member object was written (created, updated, deleted, unlabelled). */
+  wrote: boolean;
+  events: DispatchEvent[];
+}
+
+type Op = 'Creation' | 'Update' | 'Deletion' | 'LabelRemoval';
+
+const OP_EVENT: Record<Op, string> = {
+  Creation: 'CreateInCluster',
+  Update: 'UpdateInCluster',
+  Deletion: 'DeleteInCluster',
+  LabelRemoval: 'RemoveManagedLabelFromInCluster',
+};
+
+function failure(cluster: string, op: Op, err: unknown, signal: AbortSignal): DispatchOutcome {
+  const timedOut = signal.aborted || (err instanceof KubeError && err.kind === 'Timeout' && err.code === 0);
+  const status = `${op}${timedOut ? 'TimedOut' : 'Failed'}` as PropagationStatus;
+  const message = err instanceof KubeError ? err.serverMessage || err.message : (err as Error).message;
+  return {
+    cluster,
+    status,
+    message,
+    wrote: false,
+    events: [
+      {
+        type: 'Warning',
+        reason: timedOut ? 'OperationTimeoutError' : `${OP_EVENT[op]}Failed`,
+        message: `${op} in cluster ${cluster} ${timedOut ? 'timed out' : 'failed'}: ${message}`,
+      },
+    ],
+  };
+}
+
+const ok = (cluster: string, op: Op, obj: KubeObject | undefined, what: string): DispatchOutcome => ({
+  cluster,
+  status: '',
+  ...(obj?.metadata ? { version: memberVersion(obj) } : {}),
+  wrote: true,
+  events: [{ type: 'Normal', reason: OP_EVENT[op], message: `${what} in cluster ${cluster}` }],
+});
+
+/** Performs one action; never throws. */
+export async function dispatchAction(action: ClusterAction, ctx: DispatchContext): Promise<DispatchOutcome> {
+  const { cluster } = action;
+  if (action.kind === 'none')
+    return { cluster, status: '', version: action.version, wrote: false, events: [] };
+  if (action.kind === 'skip') {
+    return {
+      cluster,
+      status: action.reason,
+      message: action.message,
+      wrote: false,
+      events:
+        action.reason === 'WaitingForRemoval'
+          ? []
+          : [{ type: 'Warning', reason: action.reason, message: action.message }],
+    };
+  }
+  const client = ctx.client;
+  if (!client) {
+    const message = ctx.clientError ?? `no client for cluster ${cluster}`;
+    return {
+      cluster,
+      status: 'ClientRetrievalFailed',
+      message,
+      wrote: false,
+      events: [{ type: 'Warning', reason: 'ClientRetrievalFailed', message }],
+    };
+  }
+  const ns = ctx.namespace ? { namespace: ctx.namespace } : {};
+  switch (action.kind) {
+    case 'create': {
+      try {
+        const created = await client.create(action.object, ns);
+        return ok(cluster, 'Creation', created, 'Created');
+      } catch (err) {
+        if (
+          !isAlreadyExists(err) &&
+          !(ctx.namespaceTarget && err instanceof KubeError && err.kind === 'Timeout')
+        )
+          return failure(cluster, 'Creation', err, ctx.signal);
+      }
+      let existing: KubeObject;
+      try {
+        existing = await client.get(ctx.name, { ...ns, signal: ctx.signal });
+      } catch (err) {
+        const message = (err as Error).message;
+        return {
+          cluster,
+          status: 'RetrievalFailed',
+          message,
+          wrote: false,
+          events: [{ type: 'Warning', reason: 'RetrievalFailed', message }],
+        };
+      }
+      const next = planForExisting({
+        cluster,
+        desired: action.object,
+        observed: existing,
+        adoptResources: ctx.adoptResources,
+        hostNamespace: ctx.hostNamespaceUid !== undefined && existing.metadata.uid === ctx.hostNamespaceUid,
+        retainReplicas: ctx.retainReplicas,
+        recordedVersion: undefined,
+      });
+      const outcome = await dispatchAction(next, ctx);
+      if (next.kind === 'update' && next.adopt && outcome.status === '') {
+        outcome.events.unshift({
+          type: 'Warning',
+          reason: 'AlreadyExists',
+          message: `adopting the object that already exists in cluster ${cluster}`,
+        });
+      }
+      return outcome;
+    }
+    case 'update':
+      try {
+        const updated = await client.update(action.object, ns);
+        return ok(cluster, 'Update', updated, action.adopt ? 'Adopted' : 'Updated');
+      } catch (err) {
+        return failure(cluster, 'Update', err, ctx.signal);
+      }
+    case 'removeManagedLabel':
+      try {
+        await client.update(action.object, ns);
+        return { ...ok(cluster, 'LabelRemoval', undefined, 'Removed the managed label'), version: undefined };
+      } catch (err) {
+        if (isNotFound(err)) return { cluster, status: '', wrote: false, events: [] };
+        return failure(cluster, 'LabelRemoval', err, ctx.signal);
+      }
+    case 'delete': {
+      const opts = ctx.deleteOptions.kind === 'ok' ? ctx.deleteOptions.options : {};
+      try {
+        await client.delete(ctx.name, { ...ns, ...opts });
+      } catch (err) {
+        if (isNotFound(err)) return { cluster, status: '', wrote: false, events: [] };
+        return failure(cluster, 'Deletion', err, ctx.signal);
+      }
+      return {
+        cluster,
+        status: 'WaitingForRemoval',
+        message: `deletion of the object in cluster ${cluster} is in progress`,
+        wrote: true,
+        events: [{ type: 'Normal', reason: 'DeleteInCluster', message: `Deleted in cluster ${cluster}` }],
+      };
+    }
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

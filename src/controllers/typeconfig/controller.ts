@@ -1,0 +1,173 @@
+/**
+ * The FederatedTypeConfig controller (1 worker, as upstream): runs one sync controller per FTC in
+ * the kubefed namespace whose propagation is Enabled, stops it when Disabled or deleted, restarts it
+ * when the spec (generation) changes, and records observedGeneration and propagationController.
+ * Live: no process restart. Namespaced targets need the `namespaces` FTC; in a Namespaced plane
+ * cluster-scoped targets never run.
+ */
+import { FederatedTypeConfigDefinition, type FederatedTypeConfig } from '../../api/core.js';
+import { resourceRefOf } from '../../api/index.js';
+import type { ControlPlaneScope } from '../../federation/placement.js';
+import type { ClusterClient } from '../../kube/client.js';
+import { Controller, done, requeue, type ReconcileResult } from '../../kube/controller.js';
+import { isNotFound } from '../../kube/errors.js';
+import type { Informer } from '../../kube/informer.js';
+import type { SharedInformers } from '../../kube/informers.js';
+import type { Logger } from '../../kube/log.js';
+import type { Metrics } from '../../kube/metrics.js';
+import { ResourceClient } from '../../kube/resource.js';
+import type { MemberClients } from '../cluster/member-clients.js';
+import { SyncController, type SyncSettings } from '../sync/controller.js';
+import { desiredTypeConfigState, FTC_FINALIZER, NAMESPACES_FTC } from './state.js';
+
+export interface TypeConfigControllerOptions {
+  host: ClusterClient;
+  namespace: string;
+  scope: ControlPlaneScope;
+  informers: SharedInformers;
+  members: MemberClients;
+  syncSettings: () => SyncSettings;
+  metrics: Metrics;
+  log: Logger;
+}
+
+interface Running {
+  generation: number;
+  sync: SyncController;
+}
+
+export class TypeConfigController {
+  readonly controller: Controller;
+  private readonly ftcs: Informer<FederatedTypeConfig>;
+  private readonly client: ResourceClient<FederatedTypeConfig>;
+  private readonly running = new Map<string, Running>();
+
+  constructor(private readonly options: TypeConfigControllerOptions) {
+    const ref = resourceRefOf(FederatedTypeConfigDefinition);
+    this.ftcs = options.informers.get<FederatedTypeConfig>(options.host, ref, {
+      namespace: options.namespace,
+    });
+    this.client = new ResourceClient<FederatedTypeConfig>(options.host, ref);
+    this.controller = new Controller({
+      name: 'federatedtypeconfig',
+      workers: 1,
+      reconcile: (key) => this.reconcile(key),
+      backoff: { baseMs: 1_000, maxMs: 60_000 },
+      metrics: options.metrics,
+      log: options.log,
+    });
+    this.controller.watch(this.ftcs, (o) => o.metadata.name);
+  }
+
+  /** Names of the FTCs whose sync controller runs. */
+  runningTypes(): string[] {
+    return [...this.running.keys()].sort();
+  }
+
+  async stopAll(): Promise<void> {
+    const all = [...this.running.values()];
+    this.running.clear();
+    await Promise.all(all.map((r) => r.sync.stop()));
+  }
+
+  private enqueueOthers(): void {
+    for (const f of this.ftcs.store.list())
+      if (f.metadata.name !== NAMESPACES_FTC) this.controller.enqueue(f.metadata.name!);
+  }
+
+  private async stopSync(name: string): Promise<void> {
+    const r = this.running.get(name);
+    if (!r) return;
+    this.running.delete(name);
+    this.options.log.info({ type: name }, 'stopping sync controller');
+    await r.sync.stop();
+  }
+
+  private async reconcile(name: string): Promise<ReconcileResult> {
+    const ns = this.options.namespace;
+    const ftc = this.ftcs.store.getByName(name, ns);
+    if (!ftc) {
+      await this.stopSync(name);
+      if (name === NAMESPACES_FTC) this.enqueueOthers();
+      return done;
+    }
+    const namespacesFtc = this.ftcs.store.getByName(NAMESPACES_FTC, ns);
+    const state = desiredTypeConfigState({
+      ftc,
+      scope: this.options.scope,
+      namespacesFtcPresent: !!namespacesFtc && !namespacesFtc.metadata.deletionTimestamp,
+    });
+    try {
+      if (state.action === 'finalize') {
+        await this.stopSync(name);
+        if (name === NAMESPACES_FTC) this.enqueueOthers();
+        const finalizers = (ftc.metadata.finalizers ?? []).filter((f) => f !== FTC_FINALIZER);
+        await this.client.patch(
+          name,
+          'merge',
+          {
+            metadata: {
+              finalizers: finalizers.length ? finalizers : null,
+              resourceVersion: ftc.metadata.resourceVersion,
+            },
+          },
+          { namespace: ns },
+        );
+        return done;
+      }
+      if (state.addFinalizer) {
+        await this.client.patch(
+          name,
+          'merge',
+          {
+            metadata: {
+              finalizers: [...(ftc.metadata.finalizers ?? []), FTC_FINALIZER],
+              resourceVersion: ftc.metadata.resourceVersion,
+            },
+          },
+          { namespace: ns },
+        );
+        if (name === NAMESPACES_FTC) this.enqueueOthers();
+      }
+      const generation = ftc.metadata.generation ?? 0;
+      const current = this.running.get(name);
+      if (current && (!state.run || current.generation !== generation)) await this.stopSync(name);
+      if (state.run && !this.running.has(name)) {
+        this.options.log.info({ type: name, generation }, 'starting sync controller');
+        const sync = new SyncController({
+          host: this.options.host,
+          kubefedNamespace: ns,
+          scope: this.options.scope,
+          typeConfig: ftc,
+          ...(namespacesFtc ? { namespaceFederatedType: namespacesFtc.spec.federatedType } : {}),
+          informers: this.options.informers,
+          members: this.options.members,
+          settings: this.options.syncSettings,
+          metrics: this.options.metrics,
+          log: this.options.log.child({ controller: 'sync', type: name }),
+        });
+        sync.start();
+        this.running.set(name, { generation, sync });
+      }
+      const status = {
+        observedGeneration: generation,
+        propagationController: state.run ? ('Running' as const) : ('NotRunning' as const),
+        statusController: 'NotRunning' as const,
+      };
+      const prev = ftc.status;
+      if (
+        prev?.observedGeneration !== status.observedGeneration ||
+        prev?.propagationController !== status.propagationController ||
+        prev?.statusController !== status.statusController
+      ) {
+        await this.client.patch(name, 'merge', { status }, { namespace: ns, subresource: 'status' });
+      }
+    } catch (err) {
+      // Gone meanwhile (the cache lags our own finalizer removal): its deletion event follows.
+      if (isNotFound(err)) return done;
+      this.options.log.error({ err, type: name }, 'reconciling the FederatedTypeConfig failed');
+      return requeue;
+    }
+    return done;
+  }
+}
