@@ -101,6 +101,7 @@ const program = new Command('kubefed-controller-manager')
     const { Kubeconfig, inClusterCredentials, inClusterNamespace } = await import('../kube/credentials.js');
     const { DEFAULT_KUBEFED_NAMESPACE } = await import('../api/core.js');
     const { runControlPlane, COMPONENT } = await import('../controllers/control-plane.js');
+    const { processMetrics, requestObserver } = await import('../kube/metrics.js');
     const { LeadershipLostError } = await import('../kube/manager.js');
     const log = rootLogger().child({ component: COMPONENT });
 
@@ -113,6 +114,8 @@ const program = new Command('kubefed-controller-manager')
       qps: flags.restConfigQps,
       burst: flags.restConfigBurst,
       userAgent: COMPONENT,
+      // Host requests are counted in rest_client_* too (labelled with the host context's name).
+      onRequest: requestObserver(processMetrics()),
     });
     const namespace =
       flags.kubefedNamespace ??

@@ -5,108 +5,39 @@
  * changes, hand edits, deletion and orphaning are followed; adoption and override failures are
  * reported in status; an FTC switched to Disabled stops propagation and Enabled resumes it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FederatedTypeConfig, KubeFedCluster } from '../../src/api/core.js';
 import type { FederatedObject } from '../../src/api/types.js';
-import { freePorts } from '../../src/cli/local/ports.js';
 import type { KubeObject } from '../../src/kube/resource.js';
-import { pollUntil } from '../../src/poll.js';
-import { installCrds, kubectl, REPO_ROOT, run, uniqueName } from '../support/local.js';
+import {
+  apply,
+  getObject,
+  propagation,
+  TestControlPlane,
+  waitFor,
+  type TargetType,
+} from '../support/control-plane.js';
+import { kubectl, uniqueName } from '../support/local.js';
 
-const kfns = uniqueName('kf-prop');
-/**
- * The federated types live in a group of this run only (CRDs copied from the chart's), so this
- * control plane, which watches every namespace, never acts on federated objects of other tests.
- */
-const GROUP = `${kfns}.test.kubefed.io`;
-const FEDERATED_PLURALS = ['federatednamespaces', 'federatedconfigmaps', 'federateddeployments'];
-const FDEPLOY = `federateddeployments.${GROUP}`;
-const FCM = `federatedconfigmaps.${GROUP}`;
-const KUBEFEDCTL = path.join(REPO_ROOT, 'dist', 'cli', 'kubefedctl', 'main.js');
-const MANAGER = path.join(REPO_ROOT, 'dist', 'cli', 'controller-manager.js');
-const members = ['cluster1', 'cluster2', 'cluster3'];
-const testNamespaces: string[] = [];
-let manager: ChildProcess;
-let managerLog = '';
-
-const kubefedctl = (...args: string[]) =>
-  run(process.execPath, [KUBEFEDCTL, ...args, '--kubeconfig', inject('kubeconfig')]);
-
-const apply = (context: string, obj: unknown) => kubectl(context, ['apply', '-f', '-'], JSON.stringify(obj));
-
-/** The object, or undefined when it does not exist. */
-async function getObject<T = KubeObject>(context: string, args: string[]): Promise<T | undefined> {
-  const out = await kubectl(context, ['get', ...args, '-o', 'json', '--ignore-not-found']);
-  return out.trim() ? (JSON.parse(out) as T) : undefined;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<[boolean, T, string]>, timeoutMs = 45_000) {
-  return pollUntil(
-    what,
-    async () => {
-      const [ok, value, seen] = await probe();
-      return ok ? { done: true, value } : { done: false, seen };
-    },
-    { timeoutMs, intervalMs: 500 },
-  );
-}
-
-function typeConfig(
-  name: string,
-  target: {
-    group?: string;
-    version: string;
-    kind: string;
-    pluralName: string;
-    scope: 'Namespaced' | 'Cluster';
-  },
-  federatedScope: 'Namespaced' | 'Cluster',
-) {
-  return {
-    apiVersion: 'core.kubefed.io/v1beta1',
-    kind: 'FederatedTypeConfig',
-    metadata: { name, namespace: kfns },
-    spec: {
-      targetType: target,
-      propagation: 'Enabled',
-      federatedType: {
-        group: GROUP,
-        version: 'v1beta1',
-        kind: `Federated${target.kind}`,
-        pluralName: `federated${target.pluralName}`,
-        scope: federatedScope,
-      },
-    },
-  };
-}
-
-const DEPLOYMENTS_FTC = typeConfig(
-  'deployments.apps',
-  { group: 'apps', version: 'v1', kind: 'Deployment', pluralName: 'deployments', scope: 'Namespaced' },
-  'Namespaced',
-);
-
-/** A host namespace whose FederatedNamespace places it on `clusters`. */
-async function federatedNamespace(clusters = ['cluster2', 'cluster3']): Promise<string> {
-  const ns = uniqueName('prop');
-  testNamespaces.push(ns);
-  await kubectl('cluster1', ['create', 'namespace', ns]);
-  await apply('cluster1', {
-    apiVersion: `${GROUP}/v1beta1`,
-    kind: 'FederatedNamespace',
-    metadata: { name: ns, namespace: ns },
-    spec: { placement: { clusters: clusters.map((name) => ({ name })) } },
-  });
-  for (const c of clusters)
-    await waitFor(`namespace ${ns} in ${c}`, async () => {
-      const n = await getObject(c, ['namespace', ns]);
-      return [n?.metadata.labels?.['kubefed.io/managed'] === 'true', n, JSON.stringify(n?.metadata.labels)];
-    });
-  return ns;
-}
+const DEPLOYMENTS: TargetType = {
+  group: 'apps',
+  version: 'v1',
+  kind: 'Deployment',
+  pluralName: 'deployments',
+  scope: 'Namespaced',
+};
+const cp = new TestControlPlane({
+  prefix: 'kf-prop',
+  types: [{ version: 'v1', kind: 'ConfigMap', pluralName: 'configmaps', scope: 'Namespaced' }, DEPLOYMENTS],
+});
+const kfns = cp.kfns;
+const GROUP = cp.group;
+const FDEPLOY = cp.resource('deployments');
+const FCM = cp.resource('configmaps');
+const DEPLOYMENTS_FTC = cp.typeConfig(DEPLOYMENTS);
+const testNamespaces = cp.testNamespaces;
+const federatedNamespace = (clusters?: string[]) => cp.federatedNamespace(clusters);
+const waitForStatus = (...args: Parameters<TestControlPlane['waitForStatus']>) => cp.waitForStatus(...args);
 
 function fedDeployment(ns: string, name: string, clusters: string[], extra: Record<string, unknown> = {}) {
   return {
@@ -155,32 +86,6 @@ type Deployment = KubeObject & {
 
 const image = (d: Deployment | undefined) => d?.spec.template.spec.containers[0]?.image;
 
-const clusterStatuses = (f: FederatedObject | undefined) =>
-  (f?.status?.clusters ?? []).map((c) => `${c.name}:${c.status ?? ''}`).sort();
-
-const propagation = (f: FederatedObject | undefined) =>
-  f?.status?.conditions?.find((c) => c.type === 'Propagation');
-
-async function waitForStatus(
-  kind: string,
-  ns: string,
-  name: string,
-  expected: string[],
-  condition: 'True' | 'False',
-) {
-  return waitFor(`${kind} ${ns}/${name} status ${expected.join(',')} Propagation=${condition}`, async () => {
-    const f = await getObject<FederatedObject>('cluster1', ['-n', ns, kind, name]);
-    const seen = clusterStatuses(f);
-    return [
-      JSON.stringify(seen) === JSON.stringify(expected) &&
-        propagation(f)?.status === condition &&
-        f?.status?.observedGeneration === f?.metadata.generation,
-      f!,
-      `${JSON.stringify(seen)} ${JSON.stringify(propagation(f))} observed ${f?.status?.observedGeneration}/${f?.metadata.generation}`,
-    ];
-  });
-}
-
 async function setAdoptResources(value: 'Enabled' | 'Disabled') {
   await kubectl('cluster1', [
     '-n',
@@ -194,163 +99,9 @@ async function setAdoptResources(value: 'Enabled' | 'Disabled') {
   ]);
 }
 
-async function installFederatedCrds(): Promise<void> {
-  const dir = path.join(REPO_ROOT, 'charts', 'kubefed', 'crds');
-  const docs = FEDERATED_PLURALS.map((plural) =>
-    readFileSync(path.join(dir, `${plural}.types.kubefed.io.yaml`), 'utf8').replaceAll(
-      'types.kubefed.io',
-      GROUP,
-    ),
-  );
-  await kubectl('cluster1', ['apply', '-f', '-'], docs.join('\n---\n'));
-  await kubectl('cluster1', [
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    ...FEDERATED_PLURALS.map((p) => `crd/${p}.${GROUP}`),
-  ]);
-}
+beforeAll(() => cp.setup());
 
-beforeAll(async () => {
-  await installCrds();
-  await installFederatedCrds();
-  await kubectl('cluster1', ['create', 'namespace', kfns]);
-  await apply('cluster1', {
-    apiVersion: 'core.kubefed.io/v1beta1',
-    kind: 'KubeFedConfig',
-    metadata: { name: 'kubefed', namespace: kfns },
-    spec: {
-      scope: 'Cluster',
-      clusterHealthCheck: { period: '1s', failureThreshold: 2, successThreshold: 1, timeout: '2s' },
-      controllerDuration: { availableDelay: '1s', unavailableDelay: '1s' },
-      syncController: { adoptResources: 'Enabled' },
-      leaderElect: { leaseDuration: '4s', renewDeadline: '3s', retryPeriod: '1s' },
-    },
-  });
-  for (const ftc of [
-    typeConfig(
-      'namespaces',
-      { version: 'v1', kind: 'Namespace', pluralName: 'namespaces', scope: 'Cluster' },
-      'Namespaced',
-    ),
-    typeConfig(
-      'configmaps',
-      { version: 'v1', kind: 'ConfigMap', pluralName: 'configmaps', scope: 'Namespaced' },
-      'Namespaced',
-    ),
-    DEPLOYMENTS_FTC,
-  ])
-    await apply('cluster1', ftc);
-  const port = (await freePorts(1))[0]!;
-  manager = spawn(
-    process.execPath,
-    [
-      MANAGER,
-      '--kubeconfig',
-      inject('kubeconfig'),
-      '--context',
-      'cluster1',
-      '--kubefed-namespace',
-      kfns,
-      '--metrics-addr',
-      `127.0.0.1:${port}`,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  manager.stderr!.on('data', (d: Buffer) => (managerLog = (managerLog + d.toString()).slice(-200_000)));
-  for (const m of members) {
-    const r = await kubefedctl(
-      'join',
-      m,
-      '--cluster-context',
-      m,
-      '--host-cluster-context',
-      'cluster1',
-      '--kubefed-namespace',
-      kfns,
-    );
-    if (r.code !== 0) throw new Error(`join ${m} failed: ${r.stderr}`);
-  }
-  await waitFor('all members Ready', async () => {
-    const list = JSON.parse(
-      await kubectl('cluster1', ['-n', kfns, 'get', 'kubefedclusters', '-o', 'json']),
-    ) as {
-      items: KubeObject[];
-    };
-    const ready = list.items.filter((c) =>
-      (c.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some(
-        (x) => x.type === 'Ready' && x.status === 'True',
-      ),
-    );
-    return [ready.length === members.length, ready, `${ready.length} Ready`];
-  });
-});
-
-afterAll(async () => {
-  // Delete the test namespaces while the manager still runs, so it removes member copies and its finalizers.
-  await Promise.all(
-    testNamespaces.map((ns) =>
-      kubectl('cluster1', ['delete', 'namespace', ns, '--timeout=90s']).catch((err: Error) =>
-        console.warn(`deleting ${ns}: ${err.message}`),
-      ),
-    ),
-  );
-  manager?.kill('SIGTERM');
-  await new Promise((r) => manager?.once('exit', r));
-  if (process.env.PROPAGATION_TEST_LOG) writeFileSync(process.env.PROPAGATION_TEST_LOG, managerLog);
-  for (const m of members)
-    await kubefedctl(
-      'unjoin',
-      m,
-      '--cluster-context',
-      m,
-      '--host-cluster-context',
-      'cluster1',
-      '--kubefed-namespace',
-      kfns,
-      '--force',
-    );
-  // FTC finalizers would keep the kubefed namespace terminating once no manager runs.
-  for (const name of ['namespaces', 'configmaps', 'deployments.apps'])
-    await kubectl('cluster1', [
-      '-n',
-      kfns,
-      'patch',
-      'federatedtypeconfig',
-      name,
-      '--type=merge',
-      '-p',
-      '{"metadata":{"finalizers":null}}',
-    ]).catch(() => undefined);
-  await kubectl('cluster1', ['delete', 'namespace', kfns, '--wait=false']).catch(() => undefined);
-  // Nothing of this run's group should be left; if something is, its finalizers must not pin the CRDs.
-  for (const plural of FEDERATED_PLURALS) {
-    const left = await kubectl('cluster1', ['get', `${plural}.${GROUP}`, '-A', '-o', 'json']).catch(() => '');
-    const items = left ? (JSON.parse(left) as { items: KubeObject[] }).items : [];
-    for (const o of items)
-      await kubectl('cluster1', [
-        '-n',
-        o.metadata.namespace!,
-        'patch',
-        `${plural}.${GROUP}`,
-        o.metadata.name!,
-        '--type=merge',
-        '-p',
-        '{"metadata":{"finalizers":null}}',
-      ]).catch(() => undefined);
-  }
-  await kubectl('cluster1', [
-    'delete',
-    'crd',
-    '--wait=false',
-    ...FEDERATED_PLURALS.map((p) => `${p}.${GROUP}`),
-  ]).catch(() => undefined);
-  for (const ns of testNamespaces)
-    for (const c of ['cluster2', 'cluster3'])
-      await kubectl(c, ['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']).catch(
-        () => undefined,
-      );
-}, 300_000);
+afterAll(() => cp.teardown(), 300_000);
 
 describe('FederatedTypeConfig controller', () => {
   it('runs the sync controller of each enabled type and records it in the FTC status with its finalizer', async () => {
@@ -708,6 +459,6 @@ describe('FederatedTypeConfig deletion', () => {
 
 describe('the manager log', () => {
   it('has no crash of a reconcile', () => {
-    expect(managerLog).not.toMatch(/"msg":"reconcile failed"/);
+    expect(cp.log).not.toMatch(/"msg":"reconcile failed"/);
   });
 });

@@ -1,0 +1,338 @@
+/**
+ * A real kubefed-controller-manager process over the shared local clusters, for propagation tests:
+ * cluster1 (host) and cluster1..3 joined into a kubefed namespace of this run, with the federated
+ * CRDs of the chart copied into a federated API group of this run only, so this control plane,
+ * which watches every namespace, never acts on federated objects of other tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { inject } from 'vitest';
+import type { FederatedObject } from '../../src/api/types.js';
+import { freePorts } from '../../src/cli/local/ports.js';
+import type { KubeObject } from '../../src/kube/resource.js';
+import { pollUntil } from '../../src/poll.js';
+import { installCrds, kubectl, REPO_ROOT, run, uniqueName } from './local.js';
+
+const KUBEFEDCTL = path.join(REPO_ROOT, 'dist', 'cli', 'kubefedctl', 'main.js');
+const MANAGER = path.join(REPO_ROOT, 'dist', 'cli', 'controller-manager.js');
+export const MEMBERS = ['cluster1', 'cluster2', 'cluster3'];
+
+export const apply = (context: string, obj: unknown) =>
+  kubectl(context, ['apply', '-f', '-'], JSON.stringify(obj));
+
+/** The object, or undefined when it does not exist. */
+export async function getObject<T = KubeObject>(context: string, args: string[]): Promise<T | undefined> {
+  const out = await kubectl(context, ['get', ...args, '-o', 'json', '--ignore-not-found']);
+  return out.trim() ? (JSON.parse(out) as T) : undefined;
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<[boolean, T, string]>,
+  timeoutMs = 45_000,
+) {
+  return pollUntil(
+    what,
+    async () => {
+      const [ok, value, seen] = await probe();
+      return ok ? { done: true, value } : { done: false, seen };
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+}
+
+export const clusterStatuses = (f: FederatedObject | undefined) =>
+  (f?.status?.clusters ?? []).map((c) => `${c.name}:${c.status ?? ''}`).sort();
+
+export const propagation = (f: FederatedObject | undefined) =>
+  f?.status?.conditions?.find((c) => c.type === 'Propagation');
+
+/** A target type to federate: its FTC is named `<pluralName>[.<group>]`. */
+export interface TargetType {
+  group?: string;
+  version: string;
+  kind: string;
+  pluralName: string;
+  scope: 'Namespaced' | 'Cluster';
+}
+
+export const NAMESPACES: TargetType = {
+  version: 'v1',
+  kind: 'Namespace',
+  pluralName: 'namespaces',
+  scope: 'Cluster',
+};
+
+export const ftcName = (t: TargetType) => (t.group ? `${t.pluralName}.${t.group}` : t.pluralName);
+
+export interface ControlPlaneOptions {
+  /** Prefix of the kubefed namespace's unique name. */
+  prefix: string;
+  /** Federated types besides namespaces (always federated). */
+  types: TargetType[];
+  /** Merged into the KubeFedConfig's spec. */
+  kubeFedConfig?: Record<string, unknown>;
+  /** More flags of the manager. */
+  managerArgs?: string[];
+}
+
+export class TestControlPlane {
+  readonly kfns: string;
+  readonly group: string;
+  readonly types: TargetType[];
+  readonly testNamespaces: string[] = [];
+  metricsUrl = '';
+  private manager: ChildProcess | undefined;
+  private managerLog = '';
+
+  constructor(private readonly opts: ControlPlaneOptions) {
+    this.kfns = uniqueName(opts.prefix);
+    this.group = `${this.kfns}.test.kubefed.io`;
+    this.types = [NAMESPACES, ...opts.types];
+  }
+
+  get log(): string {
+    return this.managerLog;
+  }
+
+  get federatedPlurals(): string[] {
+    return this.types.map((t) => `federated${t.pluralName}`);
+  }
+
+  /** `federated<plural>.<group>`, for kubectl. */
+  resource(pluralName: string): string {
+    return `federated${pluralName}.${this.group}`;
+  }
+
+  kubefedctl(...args: string[]) {
+    return run(process.execPath, [KUBEFEDCTL, ...args, '--kubeconfig', inject('kubeconfig')]);
+  }
+
+  typeConfig(target: TargetType) {
+    return {
+      apiVersion: 'core.kubefed.io/v1beta1',
+      kind: 'FederatedTypeConfig',
+      metadata: { name: ftcName(target), namespace: this.kfns },
+      spec: {
+        targetType: target,
+        propagation: 'Enabled',
+        federatedType: {
+          group: this.group,
+          version: 'v1beta1',
+          kind: `Federated${target.kind}`,
+          pluralName: `federated${target.pluralName}`,
+          scope: 'Namespaced',
+        },
+      },
+    };
+  }
+
+  /** A host namespace whose FederatedNamespace places it on `clusters`. */
+  async federatedNamespace(clusters = ['cluster2', 'cluster3'], prefix = 'prop'): Promise<string> {
+    const ns = uniqueName(prefix);
+    this.testNamespaces.push(ns);
+    await kubectl('cluster1', ['create', 'namespace', ns]);
+    await apply('cluster1', {
+      apiVersion: `${this.group}/v1beta1`,
+      kind: 'FederatedNamespace',
+      metadata: { name: ns, namespace: ns },
+      spec: { placement: { clusters: clusters.map((name) => ({ name })) } },
+    });
+    for (const c of clusters)
+      await waitFor(`namespace ${ns} in ${c}`, async () => {
+        const n = await getObject(c, ['namespace', ns]);
+        return [n?.metadata.labels?.['kubefed.io/managed'] === 'true', n, JSON.stringify(n?.metadata.labels)];
+      });
+    return ns;
+  }
+
+  /** The status of a federated object once it is `expected` with Propagation=`condition`, observed. */
+  async waitForStatus(
+    resource: string,
+    ns: string,
+    name: string,
+    expected: string[],
+    condition: 'True' | 'False',
+    timeoutMs?: number,
+  ): Promise<FederatedObject> {
+    return waitFor(
+      `${resource} ${ns}/${name} status ${expected.join(',')} Propagation=${condition}`,
+      async () => {
+        const f = await getObject<FederatedObject>('cluster1', ['-n', ns, resource, name]);
+        const seen = clusterStatuses(f);
+        return [
+          JSON.stringify(seen) === JSON.stringify(expected) &&
+            propagation(f)?.status === condition &&
+            f?.status?.observedGeneration === f?.metadata.generation,
+          f!,
+          `${JSON.stringify(seen)} ${JSON.stringify(propagation(f))} observed ${f?.status?.observedGeneration}/${f?.metadata.generation}`,
+        ];
+      },
+      timeoutMs,
+    );
+  }
+
+  /** The manager's /metrics text. */
+  async metrics(): Promise<string> {
+    const res = await fetch(this.metricsUrl);
+    if (!res.ok) throw new Error(`GET ${this.metricsUrl}: ${res.status}`);
+    return res.text();
+  }
+
+  private async installFederatedCrds(): Promise<void> {
+    const dir = path.join(REPO_ROOT, 'charts', 'kubefed', 'crds');
+    const docs = this.federatedPlurals.map((plural) =>
+      readFileSync(path.join(dir, `${plural}.types.kubefed.io.yaml`), 'utf8').replaceAll(
+        'types.kubefed.io',
+        this.group,
+      ),
+    );
+    await kubectl('cluster1', ['apply', '-f', '-'], docs.join('\n---\n'));
+    await kubectl('cluster1', [
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      ...this.federatedPlurals.map((p) => `crd/${p}.${this.group}`),
+    ]);
+  }
+
+  async setup(): Promise<void> {
+    await installCrds();
+    await this.installFederatedCrds();
+    await kubectl('cluster1', ['create', 'namespace', this.kfns]);
+    await apply('cluster1', {
+      apiVersion: 'core.kubefed.io/v1beta1',
+      kind: 'KubeFedConfig',
+      metadata: { name: 'kubefed', namespace: this.kfns },
+      spec: {
+        scope: 'Cluster',
+        clusterHealthCheck: { period: '1s', failureThreshold: 2, successThreshold: 1, timeout: '2s' },
+        controllerDuration: { availableDelay: '1s', unavailableDelay: '1s' },
+        syncController: { adoptResources: 'Enabled' },
+        leaderElect: { leaseDuration: '4s', renewDeadline: '3s', retryPeriod: '1s' },
+        ...this.opts.kubeFedConfig,
+      },
+    });
+    for (const t of this.types) await apply('cluster1', this.typeConfig(t));
+    const port = (await freePorts(1))[0]!;
+    this.metricsUrl = `http://127.0.0.1:${port}/metrics`;
+    this.manager = spawn(
+      process.execPath,
+      [
+        MANAGER,
+        '--kubeconfig',
+        inject('kubeconfig'),
+        '--context',
+        'cluster1',
+        '--kubefed-namespace',
+        this.kfns,
+        '--metrics-addr',
+        `127.0.0.1:${port}`,
+        ...(this.opts.managerArgs ?? []),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    this.manager.stderr!.on(
+      'data',
+      (d: Buffer) => (this.managerLog = (this.managerLog + d.toString()).slice(-200_000)),
+    );
+    for (const m of MEMBERS) {
+      const r = await this.kubefedctl(
+        'join',
+        m,
+        '--cluster-context',
+        m,
+        '--host-cluster-context',
+        'cluster1',
+        '--kubefed-namespace',
+        this.kfns,
+      );
+      if (r.code !== 0) throw new Error(`join ${m} failed: ${r.stderr}`);
+    }
+    await waitFor('all members Ready', async () => {
+      const list = JSON.parse(
+        await kubectl('cluster1', ['-n', this.kfns, 'get', 'kubefedclusters', '-o', 'json']),
+      ) as { items: KubeObject[] };
+      const ready = list.items.filter((c) =>
+        (c.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some(
+          (x) => x.type === 'Ready' && x.status === 'True',
+        ),
+      );
+      return [ready.length === MEMBERS.length, ready, `${ready.length} Ready`];
+    });
+  }
+
+  async teardown(): Promise<void> {
+    const kfns = this.kfns;
+    // Delete the test namespaces while the manager still runs, so it removes member copies and its finalizers.
+    await Promise.all(
+      this.testNamespaces.map((ns) =>
+        kubectl('cluster1', ['delete', 'namespace', ns, '--timeout=90s']).catch((err: Error) =>
+          console.warn(`deleting ${ns}: ${err.message}`),
+        ),
+      ),
+    );
+    const manager = this.manager;
+    if (manager && manager.exitCode === null && manager.signalCode === null) {
+      const exited = new Promise((r) => manager.once('exit', r));
+      manager.kill('SIGTERM');
+      await exited;
+    }
+    if (process.env.PROPAGATION_TEST_LOG) writeFileSync(process.env.PROPAGATION_TEST_LOG, this.managerLog);
+    for (const m of MEMBERS)
+      await this.kubefedctl(
+        'unjoin',
+        m,
+        '--cluster-context',
+        m,
+        '--host-cluster-context',
+        'cluster1',
+        '--kubefed-namespace',
+        kfns,
+        '--force',
+      );
+    // FTC finalizers would keep the kubefed namespace terminating once no manager runs.
+    for (const t of this.types)
+      await kubectl('cluster1', [
+        '-n',
+        kfns,
+        'patch',
+        'federatedtypeconfig',
+        ftcName(t),
+        '--type=merge',
+        '-p',
+        '{"metadata":{"finalizers":null}}',
+      ]).catch(() => undefined);
+    await kubectl('cluster1', ['delete', 'namespace', kfns, '--wait=false']).catch(() => undefined);
+    // Nothing of this run's group should be left; if something is, its finalizers must not pin the CRDs.
+    for (const plural of this.federatedPlurals) {
+      const left = await kubectl('cluster1', ['get', `${plural}.${this.group}`, '-A', '-o', 'json']).catch(
+        () => '',
+      );
+      const items = left ? (JSON.parse(left) as { items: KubeObject[] }).items : [];
+      for (const o of items)
+        await kubectl('cluster1', [
+          '-n',
+          o.metadata.namespace!,
+          'patch',
+          `${plural}.${this.group}`,
+          o.metadata.name!,
+          '--type=merge',
+          '-p',
+          '{"metadata":{"finalizers":null}}',
+        ]).catch(() => undefined);
+    }
+    await kubectl('cluster1', [
+      'delete',
+      'crd',
+      '--wait=false',
+      ...this.federatedPlurals.map((p) => `${p}.${this.group}`),
+    ]).catch(() => undefined);
+    for (const ns of this.testNamespaces)
+      for (const c of ['cluster2', 'cluster3'])
+        await kubectl(c, ['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']).catch(
+          () => undefined,
+        );
+  }
+}
