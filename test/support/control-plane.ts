@@ -268,7 +268,7 @@ export class TestControlPlane {
     // Delete the test namespaces while the manager still runs, so it removes member copies and its finalizers.
     await Promise.all(
       this.testNamespaces.map((ns) =>
-        kubectl('cluster1', ['delete', 'namespace', ns, '--timeout=90s']).catch((err: Error) =>
+        kubectl('cluster1', ['delete', 'namespace', ns, '--ignore-not-found', '--timeout=90s']).catch((err: Error) =>
           console.warn(`deleting ${ns}: ${err.message}`),
         ),
       ),

@@ -469,7 +469,10 @@ export class SyncController {
           );
         return resultOf(pending);
       }
-      if (plan.mode === 'delete' && !(await this.confirmRemoved(placement.ready, namespace, name)))
+      if (
+        plan.mode === 'delete' &&
+        !(await this.confirmRemoved(placement.ready, namespace, name, hostNamespaceUid))
+      )
         return requeueAfter(REMOVAL_RECHECK_MS);
       return (await this.removeFinalizer(fed)) ? done : requeue;
     }
@@ -570,6 +573,7 @@ export class SyncController {
     clusters: readonly string[],
     namespace: string | undefined,
     name: string,
+    hostNamespaceUid: string | undefined,
   ): Promise<boolean> {
     for (const cluster of clusters) {
       const member = this.memberClient(cluster);
@@ -579,6 +583,8 @@ export class SyncController {
           name,
           namespace ? { namespace } : {},
         );
+        // The host's own namespace holds the FederatedNamespace: it is never waited for (as upstream).
+        if (hostNamespaceUid !== undefined && obj.metadata.uid === hostNamespaceUid) continue;
         if (obj.metadata.labels?.[MANAGED_LABEL] === 'true') return false;
       } catch (err) {
         if (!isNotFound(err)) return false;
