@@ -4,6 +4,7 @@
  * given by --kubeconfig/--context (or in-cluster credentials), in --kubefed-namespace.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseDuration } from '../api/kubefedconfig.js';
 import { VERSION } from '../version.js';
 
 interface Flags {
@@ -20,6 +21,7 @@ interface Flags {
   memberBurst: number;
   scope: 'Cluster' | 'Namespaced';
   identity?: string;
+  unschedulableThreshold: number;
 }
 
 const positive = (flag: string) => (v: string) => {
@@ -93,6 +95,20 @@ const program = new Command('kubefed-controller-manager')
       .default(process.env.DEFAULT_KUBEFED_SCOPE ?? 'Cluster'),
   )
   .option('--identity <id>', 'leader-election identity (default: <hostname>_<uuid>)')
+  .addOption(
+    new Option(
+      '--unschedulable-threshold <duration>',
+      "pods unschedulable this long count against a member cluster's capacity in replica scheduling (RSP rebalance)",
+    )
+      .argParser((v: string) => {
+        try {
+          return parseDuration(v);
+        } catch (err) {
+          throw new InvalidArgumentError((err as Error).message);
+        }
+      })
+      .default(60_000, '60s'),
+  )
   .action(async (flags: Flags) => {
     // The log level must be set before the first logger is created.
     process.env.KUBEFED_LOG_LEVEL = flags.logLevel;
@@ -137,6 +153,7 @@ const program = new Command('kubefed-controller-manager')
           http: parseAddress(flags.metricsAddr),
           memberQps: flags.memberQps,
           memberBurst: flags.memberBurst,
+          unschedulableThresholdMs: flags.unschedulableThreshold,
           log,
         },
         abort.signal,

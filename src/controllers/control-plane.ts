@@ -23,6 +23,7 @@ import { processMetrics, requestObserver, type Metrics } from '../kube/metrics.j
 import { ResourceClient } from '../kube/resource.js';
 import { ClusterHealthController, type HealthSettings } from './cluster/controller.js';
 import { MemberClients } from './cluster/member-clients.js';
+import { SchedulingController } from './scheduling/controller.js';
 import type { SyncSettings } from './sync/controller.js';
 import { TypeConfigController } from './typeconfig/controller.js';
 
@@ -40,6 +41,8 @@ export interface ControlPlaneOptions {
   http?: { host: string; port: number };
   memberQps?: number;
   memberBurst?: number;
+  /** Pods unschedulable this long count against a member's capacity in RSP scheduling (default 60 s). */
+  unschedulableThresholdMs?: number;
   metrics?: Metrics;
   log: Logger;
 }
@@ -195,9 +198,25 @@ export async function runControlPlane(options: ControlPlaneOptions, signal: Abor
   });
   manager.add(typeConfigs.controller);
 
+  const scheduling = new SchedulingController({
+    host,
+    kubefedNamespace: namespace,
+    scope: loaded.spec.scope,
+    informers: manager.informers,
+    members,
+    settings: () => syncSettings(settings()),
+    ...(options.unschedulableThresholdMs !== undefined
+      ? { unschedulableThresholdMs: options.unschedulableThresholdMs }
+      : {}),
+    metrics,
+    log: log.child({ controller: 'replicaschedulingpreference' }),
+  });
+  manager.add(scheduling.controller);
+
   try {
     await manager.run(signal);
   } finally {
+    await scheduling.stop().catch(() => undefined);
     await typeConfigs.stopAll().catch(() => undefined);
     await recorder.flush().catch(() => undefined);
     await members.closeAll();

@@ -247,6 +247,9 @@ export class TestControlPlane {
         'cluster1',
         '--kubefed-namespace',
         this.kfns,
+        // Member ClusterRoles are named after the host: unique per run, so concurrent runs never collide.
+        '--host-cluster-name',
+        this.kfns,
       );
       if (r.code !== 0) throw new Error(`join ${m} failed: ${r.stderr}`);
     }
@@ -268,8 +271,8 @@ export class TestControlPlane {
     // Delete the test namespaces while the manager still runs, so it removes member copies and its finalizers.
     await Promise.all(
       this.testNamespaces.map((ns) =>
-        kubectl('cluster1', ['delete', 'namespace', ns, '--ignore-not-found', '--timeout=90s']).catch((err: Error) =>
-          console.warn(`deleting ${ns}: ${err.message}`),
+        kubectl('cluster1', ['delete', 'namespace', ns, '--ignore-not-found', '--timeout=90s']).catch(
+          (err: Error) => console.warn(`deleting ${ns}: ${err.message}`),
         ),
       ),
     );
@@ -289,6 +292,8 @@ export class TestControlPlane {
         '--host-cluster-context',
         'cluster1',
         '--kubefed-namespace',
+        kfns,
+        '--host-cluster-name',
         kfns,
         '--force',
       );

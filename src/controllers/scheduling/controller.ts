@@ -1,0 +1,429 @@
+/**
+ * The ReplicaSchedulingPreference (RSP) controller: for each RSP, splits `spec.totalReplicas` of
+ * the FederatedDeployment / FederatedReplicaSet of the same namespace and name over the Ready
+ * member clusters (the pure planner in scheduling/planner.ts) and writes the split into that
+ * object's `spec.placement.clusters` and per-cluster `/spec/replicas` overrides
+ * (scheduling/writeback.ts). The sync controller then propagates it like any other edit.
+ *
+ * Only FederatedTypeConfigs whose target is apps Deployment or ReplicaSet are schedulable, as
+ * upstream. reconcile(key) reads caches (RSPs, FTCs, KubeFedClusters, the federated objects, and
+ * per Ready member the managed Deployments/ReplicaSets), lists a member's pods only when that
+ * member's object is not fully ready (to find pods that cannot be scheduled), plans, writes the
+ * federated object when the split changed, and the RSP status when what it says changed.
+ *
+ * Triggers: the RSP, the federated object of the same key, member objects of the same key
+ * (delayed, coalescing bursts), cluster readiness (every RSP, after the KubeFedConfig's
+ * available/unavailable delay), FTC changes (every RSP). Pods that cannot be scheduled yet but
+ * are younger than the threshold are looked at again when they reach it.
+ */
+import {
+  FederatedTypeConfigDefinition,
+  KubeFedClusterDefinition,
+  type FederatedTypeConfig,
+  type KubeFedCluster,
+} from '../../api/core.js';
+import { resourceRefOf } from '../../api/index.js';
+import {
+  ReplicaSchedulingPreferenceDefinition,
+  type ReplicaSchedulingPreference,
+} from '../../api/scheduling.js';
+import type { FederatedObject } from '../../api/types.js';
+import { clusterIsReady, computePlacement, type ControlPlaneScope } from '../../federation/placement.js';
+import { MANAGED_LABEL } from '../../federation/render.js';
+import {
+  currentReplicaState,
+  memberPodSelector,
+  podsNeeded,
+  UNSCHEDULABLE_THRESHOLD_MS,
+  type MemberObservation,
+} from '../../scheduling/current.js';
+import { planReplicas } from '../../scheduling/planner.js';
+import { hasErrors, validateReplicaSchedulingPreference } from '../../scheduling/validate.js';
+import { planReplicaWriteback } from '../../scheduling/writeback.js';
+import type { ClusterClient } from '../../kube/client.js';
+import { Controller, done, requeue, requeueAfter, type ReconcileResult } from '../../kube/controller.js';
+import { isConflict, isNotFound } from '../../kube/errors.js';
+import { EventRecorder } from '../../kube/events.js';
+import type { Informer } from '../../kube/informer.js';
+import type { SharedInformers } from '../../kube/informers.js';
+import type { Logger } from '../../kube/log.js';
+import type { Metrics } from '../../kube/metrics.js';
+import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
+import type { MemberClients } from '../cluster/member-clients.js';
+import { NAMESPACES_FTC } from '../typeconfig/state.js';
+import {
+  rspStatusOf,
+  rspStatusChanged,
+  schedulableTargetOf,
+  type RspProblem,
+  type RspStatus,
+  type SchedulableTarget,
+} from './status.js';
+
+const SECRETS: ResourceRef = { group: '', version: 'v1', resource: 'secrets', namespaced: true };
+const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods', namespaced: true };
+/** Member object events re-enqueue their RSP after this delay, coalescing bursts of status updates. */
+export const MEMBER_EVENT_DELAY_MS = 1_000;
+/** Pod lists per reconcile in flight at once. */
+const POD_LIST_TIMEOUT_MS = 10_000;
+
+export interface SchedulingSettings {
+  availableDelayMs: number;
+  unavailableDelayMs: number;
+}
+
+export interface SchedulingControllerOptions {
+  host: ClusterClient;
+  kubefedNamespace: string;
+  scope: ControlPlaneScope;
+  informers: SharedInformers;
+  members: MemberClients;
+  settings: () => SchedulingSettings;
+  /** Pods unschedulable for longer than this count against a cluster's capacity (upstream: 60 s). */
+  unschedulableThresholdMs?: number;
+  metrics: Metrics;
+  log: Logger;
+}
+
+interface TargetInformers {
+  ftcName: string;
+  target: SchedulableTarget;
+  federated: Informer<FederatedObject>;
+  /** Per member cluster name: the informer of its managed target objects, on that member's client. */
+  members: Map<string, { client: ClusterClient; informer: Informer }>;
+}
+
+export class SchedulingController {
+  readonly controller: Controller;
+  private readonly rsps: Informer<ReplicaSchedulingPreference>;
+  private readonly ftcs: Informer<FederatedTypeConfig>;
+  private readonly clusters: Informer<KubeFedCluster>;
+  private readonly secrets: Informer;
+  private readonly rspClient: ResourceClient<ReplicaSchedulingPreference>;
+  private readonly recorder: EventRecorder;
+  /** By federated kind (`FederatedDeployment`): the informers of the enabled schedulable type. */
+  private readonly targets = new Map<string, TargetInformers>();
+  private readonly readiness = new Map<string, boolean>();
+  private readonly thresholdMs: number;
+
+  constructor(private readonly options: SchedulingControllerOptions) {
+    const { host, informers, kubefedNamespace, scope } = options;
+    this.thresholdMs = options.unschedulableThresholdMs ?? UNSCHEDULABLE_THRESHOLD_MS;
+    const planeNamespace = scope === 'Namespaced' ? { namespace: kubefedNamespace } : {};
+    this.rsps = informers.get<ReplicaSchedulingPreference>(
+      host,
+      resourceRefOf(ReplicaSchedulingPreferenceDefinition),
+      planeNamespace,
+    );
+    this.ftcs = informers.get<FederatedTypeConfig>(host, resourceRefOf(FederatedTypeConfigDefinition), {
+      namespace: kubefedNamespace,
+    });
+    this.clusters = informers.get<KubeFedCluster>(host, resourceRefOf(KubeFedClusterDefinition), {
+      namespace: kubefedNamespace,
+    });
+    this.secrets = informers.get(host, SECRETS, { namespace: kubefedNamespace });
+    this.rspClient = new ResourceClient(host, resourceRefOf(ReplicaSchedulingPreferenceDefinition));
+    this.recorder = new EventRecorder({
+      client: host,
+      component: 'replicaschedulingpreference-controller',
+      log: options.log,
+    });
+    this.controller = new Controller({
+      name: 'replicaschedulingpreference',
+      workers: 2,
+      reconcile: (key) => this.reconcileSafely(key),
+      backoff: { baseMs: 1_000, maxMs: 60_000 },
+      metrics: options.metrics,
+      log: options.log,
+    });
+
+    const enqueue = (o: KubeObject) => this.controller.enqueue(keyOf(o));
+    this.rsps.addHandlers({ onAdd: enqueue, onUpdate: (_a, b) => enqueue(b), onDelete: enqueue });
+    this.ftcs.addHandlers({
+      onAdd: () => this.typesChanged(),
+      onUpdate: () => this.typesChanged(),
+      onDelete: () => this.typesChanged(),
+    });
+    this.clusters.addHandlers({
+      onAdd: (c) => this.clusterChanged(c),
+      onUpdate: (_a, c) => this.clusterChanged(c),
+      onDelete: (c) => this.clusterChanged(c, true),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.recorder.flush().catch(() => undefined);
+  }
+
+  private enqueueAllAfter(ms: number): void {
+    for (const r of this.rsps.store.list()) this.controller.enqueueAfter(keyOf(r), ms);
+  }
+
+  /** FTCs decide which federated kinds are schedulable: follow them, then look at every RSP again. */
+  private typesChanged(): void {
+    const wanted = new Map<string, { ftc: FederatedTypeConfig; target: SchedulableTarget }>();
+    const namespacesFtc = this.ftcs.store.getByName(NAMESPACES_FTC, this.options.kubefedNamespace);
+    for (const ftc of this.ftcs.store.list()) {
+      const target = schedulableTargetOf(ftc);
+      if (target && namespacesFtc && !ftc.metadata.deletionTimestamp && ftc.spec.propagation === 'Enabled')
+        wanted.set(target.federatedKind, { ftc, target });
+    }
+    for (const [kind, t] of this.targets) {
+      const w = wanted.get(kind);
+      if (!w || JSON.stringify(w.target) !== JSON.stringify(t.target)) this.targets.delete(kind);
+    }
+    for (const [kind, { ftc, target }] of wanted) {
+      if (this.targets.has(kind)) continue;
+      const federated = this.options.informers.get<FederatedObject>(
+        this.options.host,
+        target.federatedRef,
+        this.options.scope === 'Namespaced' ? { namespace: this.options.kubefedNamespace } : {},
+      );
+      const entry: TargetInformers = { ftcName: ftc.metadata.name!, target, federated, members: new Map() };
+      // Handlers stay on shared informers: they act only while this entry is current.
+      const whileCurrent = (o: KubeObject) => {
+        if (this.targets.get(kind) === entry) this.controller.enqueue(keyOf(o));
+      };
+      federated.addHandlers({
+        onAdd: whileCurrent,
+        onUpdate: (_a, b) => whileCurrent(b),
+        onDelete: whileCurrent,
+      });
+      this.targets.set(kind, entry);
+    }
+    this.enqueueAllAfter(0);
+  }
+
+  private clusterChanged(cluster: KubeFedCluster, deleted = false): void {
+    const name = cluster.metadata.name;
+    if (!name) return;
+    const ready = !deleted && clusterIsReady(cluster);
+    const before = this.readiness.get(name);
+    if (deleted) this.readiness.delete(name);
+    else this.readiness.set(name, ready);
+    if (before === ready) return;
+    const { availableDelayMs, unavailableDelayMs } = this.options.settings();
+    this.enqueueAllAfter(ready ? availableDelayMs : unavailableDelayMs);
+  }
+
+  private memberClient(cluster: KubeFedCluster): ClusterClient | undefined {
+    const secretName = cluster.spec?.secretRef?.name;
+    const secret = secretName
+      ? this.secrets.store.getByName(secretName, this.options.kubefedNamespace)
+      : undefined;
+    const m = this.options.members.get(cluster, secret);
+    return m.kind === 'ok' ? m.client : undefined;
+  }
+
+  /** The informer of managed target objects in a Ready member (shared with the sync controller). */
+  private memberInformer(entry: TargetInformers, cluster: KubeFedCluster): Informer | undefined {
+    const name = cluster.metadata.name!;
+    const client = this.memberClient(cluster);
+    if (!client) return undefined;
+    const existing = entry.members.get(name);
+    if (existing && existing.client === client) return existing.informer;
+    const informer = this.options.informers.get(client, entry.target.targetRef, {
+      labelSelector: `${MANAGED_LABEL}=true`,
+      ...(this.options.scope === 'Namespaced' ? { namespace: this.options.kubefedNamespace } : {}),
+    });
+    const onEvent = (o: KubeObject) => {
+      if (
+        entry.members.get(name)?.informer === informer &&
+        this.targets.get(entry.target.federatedKind) === entry
+      )
+        this.controller.enqueueAfter(keyOf(o), MEMBER_EVENT_DELAY_MS);
+    };
+    informer.addHandlers({ onAdd: onEvent, onUpdate: (_a, b) => onEvent(b), onDelete: onEvent });
+    entry.members.set(name, { client, informer });
+    return informer;
+  }
+
+  private async reconcileSafely(key: string): Promise<ReconcileResult> {
+    try {
+      return await this.reconcile(key);
+    } catch (err) {
+      this.options.log.error({ err, key }, 'reconcile failed');
+      return requeue;
+    }
+  }
+
+  private async reconcile(key: string): Promise<ReconcileResult> {
+    if (
+      !this.rsps.hasSynced() ||
+      !this.ftcs.hasSynced() ||
+      !this.clusters.hasSynced() ||
+      !this.secrets.hasSynced()
+    )
+      return requeueAfter(500);
+    const rsp = this.rsps.store.get(key);
+    if (!rsp || rsp.metadata.deletionTimestamp) return done; // deleting an RSP leaves its last split in place, as upstream
+    const [namespace, name] = splitKey(key);
+
+    const problems = validateReplicaSchedulingPreference(rsp.spec);
+    if (hasErrors(problems))
+      return this.refuse(rsp, {
+        reason: 'InvalidPreference',
+        problems: problems.filter((p) => p.severity === 'error'),
+      });
+
+    const entry = this.targets.get(rsp.spec.targetKind);
+    if (!entry)
+      return this.refuse(rsp, {
+        reason: 'TargetTypeNotEnabled',
+        message: `no enabled FederatedTypeConfig federates ${rsp.spec.targetKind === 'FederatedDeployment' ? 'deployments.apps' : 'replicasets.apps'} as ${rsp.spec.targetKind} (with the "${NAMESPACES_FTC}" FTC); run kubefedctl enable ${rsp.spec.targetKind === 'FederatedDeployment' ? 'deployments.apps' : 'replicasets.apps'}`,
+      });
+    if (!entry.federated.hasSynced()) return requeueAfter(500);
+    const fed = entry.federated.store.get(key);
+    if (!fed || fed.metadata.deletionTimestamp)
+      return this.refuse(rsp, {
+        reason: 'TargetNotFound',
+        message: `${rsp.spec.targetKind} ${key} does not exist; create it with the same namespace and name as this preference`,
+      });
+
+    // The clusters to schedule on.
+    const registered = this.clusters.store.list();
+    const ready = registered.filter(clusterIsReady);
+    let available = ready.map((c) => c.metadata.name!);
+    if (rsp.spec.intersectWithClusterSelector) {
+      const placement = computePlacement({
+        placement: { clusterSelector: fed.spec?.placement?.clusterSelector },
+        clusters: ready,
+        scope: this.options.scope,
+        path: `${rsp.spec.targetKind} spec.placement`,
+      });
+      if (placement.kind === 'failed')
+        return this.refuse(rsp, { reason: 'InvalidClusterSelector', message: placement.message });
+      available = placement.clusters;
+    }
+    if (available.length === 0)
+      return this.refuse(rsp, {
+        reason: 'NoClusters',
+        message: rsp.spec.intersectWithClusterSelector
+          ? `no Ready cluster matches the clusterSelector of ${rsp.spec.targetKind} ${key}`
+          : 'no member cluster is Ready',
+      });
+
+    // What runs where now.
+    const workloads = new Map<string, MemberObservation>();
+    for (const cluster of ready) {
+      if (!available.includes(cluster.metadata.name!)) continue;
+      const informer = this.memberInformer(entry, cluster);
+      if (!informer) continue;
+      if (!informer.hasSynced()) return requeueAfter(500);
+      const object = informer.store.getByName(name, namespace);
+      if (!object) continue;
+      workloads.set(cluster.metadata.name!, {
+        object,
+        pods: podsNeeded(object) ? await this.listPods(cluster, namespace, object) : undefined,
+      });
+    }
+    const now = new Date();
+    const current = currentReplicaState(workloads, now, this.thresholdMs);
+
+    const plan = planReplicas({
+      key,
+      totalReplicas: rsp.spec.totalReplicas,
+      rebalance: rsp.spec.rebalance,
+      preferences: rsp.spec.clusters,
+      availableClusters: available,
+      currentReplicas: current.currentReplicas,
+      estimatedCapacity: current.estimatedCapacity,
+    });
+
+    // Clusters without a preference take no part: upstream leaves them out of the placement.
+    const scheduled = new Map(
+      plan.clusters.filter((c) => c.preference.source !== 'none').map((c) => [c.cluster, c.replicas]),
+    );
+    const writeback = planReplicaWriteback(fed.spec, scheduled);
+    if (writeback.kind === 'invalidOverrides')
+      return this.refuse(rsp, {
+        reason: 'InvalidTargetOverrides',
+        message: `${rsp.spec.targetKind} ${key} ${writeback.field}: ${writeback.message}`,
+      });
+    if (writeback.kind === 'update') {
+      try {
+        await new ResourceClient<FederatedObject>(this.options.host, entry.target.federatedRef).update({
+          ...fed,
+          spec: { ...fed.spec, placement: writeback.placement, overrides: writeback.overrides },
+        });
+      } catch (err) {
+        if (isConflict(err) || isNotFound(err)) return requeue;
+        this.recorder.event(
+          rsp,
+          'Warning',
+          'UpdateFailed',
+          `updating ${rsp.spec.targetKind} ${key}: ${(err as Error).message}`,
+        );
+        throw err;
+      }
+      this.recorder.event(
+        rsp,
+        'Normal',
+        'Scheduled',
+        `${rsp.spec.targetKind} ${key}: ${[...scheduled].map(([c, n]) => `${c}=${n}`).join(', ')}`,
+      );
+    }
+    if ((await this.writeStatus(rsp, rspStatusOf({ rsp, plan, current, now }))) === 'conflict')
+      return requeue;
+    return current.recheckAfterMs !== undefined ? requeueAfter(current.recheckAfterMs) : done;
+  }
+
+  /** Lists the member's pods of a workload (its selector's matchLabels, as upstream). */
+  private async listPods(
+    cluster: KubeFedCluster,
+    namespace: string,
+    workload: KubeObject,
+  ): Promise<KubeObject[]> {
+    const client = this.memberClient(cluster);
+    const matchLabels = memberPodSelector(workload);
+    if (!client || !matchLabels || Object.keys(matchLabels).length === 0) return [];
+    const labelSelector = Object.entries(matchLabels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    const signal = AbortSignal.timeout(POD_LIST_TIMEOUT_MS);
+    const list = await new ResourceClient(client, PODS).list({ namespace, labelSelector, signal });
+    return list.items;
+  }
+
+  private async refuse(rsp: ReplicaSchedulingPreference, problem: RspProblem): Promise<ReconcileResult> {
+    const status = rspStatusOf({ rsp, problem, now: new Date() });
+    const written = await this.writeStatus(rsp, status);
+    if (written === 'conflict') return requeue;
+    if (written === 'written') {
+      const message =
+        problem.reason === 'InvalidPreference'
+          ? problem.problems.map((p) => `${p.field}: ${p.message}`).join('; ')
+          : problem.message;
+      this.recorder.event(rsp, 'Warning', problem.reason, message);
+    }
+    return done;
+  }
+
+  /**
+   * Writes the status when what it says changed. A conflict means the cached RSP is older than the
+   * stored one (often our own previous status write): the caller looks again.
+   */
+  private async writeStatus(
+    rsp: ReplicaSchedulingPreference,
+    status: RspStatus,
+  ): Promise<'unchanged' | 'written' | 'conflict'> {
+    if (!rspStatusChanged(rsp.status, status)) return 'unchanged';
+    try {
+      await this.rspClient.updateStatus({ ...rsp, status: status as unknown as Record<string, unknown> });
+    } catch (err) {
+      if (isConflict(err)) return 'conflict';
+      if (isNotFound(err)) return 'unchanged';
+      throw err;
+    }
+    return 'written';
+  }
+}
+
+function keyOf(o: KubeObject): string {
+  return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name!;
+}
+
+function splitKey(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
