@@ -2,15 +2,44 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { CRD_DIR, generatedFiles } from './generate.js';
+import { parse, parseAllDocuments } from 'yaml';
+import { allGeneratedFiles, CHART_TYPE_CONFIGS_TEMPLATE } from '../cli/generate.js';
+import { CRD_DIR, DEFAULT_TYPE_CONFIGS_FILE, generatedFiles } from './generate.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 describe('generated API artefacts', () => {
-  it.each([...generatedFiles().keys()])('%s is up to date with src/api (run npm run generate)', (rel) => {
+  it.each([...allGeneratedFiles().keys()])('%s is up to date with src/api (run npm run generate)', (rel) => {
     const committed = readFileSync(path.join(root, rel), 'utf8');
-    expect(committed).toBe(generatedFiles().get(rel));
+    expect(committed).toBe(allGeneratedFiles().get(rel));
+  });
+
+  it("the chart's FederatedTypeConfig template holds the default FederatedTypeConfigs", () => {
+    // Substitute what Helm would for a release in kube-federation-system, then compare objects.
+    const rendered = allGeneratedFiles()
+      .get(CHART_TYPE_CONFIGS_TEMPLATE)!
+      .split('\n')
+      .filter((l) => !l.startsWith('{{-') && !l.includes('include "kubefed.labels"'))
+      .join('\n')
+      .replaceAll('{{ $namespace | quote }}', 'kube-federation-system')
+      .replaceAll('    labels:\n', '');
+    const fromChart = parseAllDocuments(rendered)
+      .map((d) => d.toJS() as { metadata: { labels?: unknown } } | null)
+      .filter((o) => o !== null)
+      .map((o) => ({ ...o, metadata: { ...o.metadata, labels: undefined } }));
+    const fromConfig = parseAllDocuments(generatedFiles().get(DEFAULT_TYPE_CONFIGS_FILE)!)
+      .map((d) => d.toJS() as { metadata: Record<string, unknown> })
+      .map((o) => ({ ...o, metadata: { ...o.metadata, labels: undefined } }));
+    expect(fromChart.length).toBeGreaterThanOrEqual(10);
+    expect(fromChart).toEqual(fromConfig);
+  });
+
+  it("the chart's appVersion is the package version", () => {
+    const chart = parse(readFileSync(path.join(root, 'charts/kubefed/Chart.yaml'), 'utf8')) as {
+      appVersion: string;
+    };
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(chart.appVersion).toBe(pkg.version);
   });
 
   it('emits structural schemas: no anyOf/patternProperties, every object typed', () => {
