@@ -460,6 +460,15 @@ export class SyncController {
       this.versions.delete(pvKey);
       const pending = deletionPending(outcomes);
       if (pending) {
+        // Say what deletion waits for (beyond upstream, which shows nothing until it is done).
+        await this.writeStatus(
+          fed,
+          statusOutcomes(outcomes, []),
+          outcomes.some((o) => o.wrote),
+          {},
+        ).catch((err: unknown) =>
+          this.options.log.debug({ err, key, type: this.name }, 'status during deletion not written'),
+        );
         if (outcomes.some((o) => o.status === 'WaitingForRemoval'))
           this.recorder.event(
             fed,
