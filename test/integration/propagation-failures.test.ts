@@ -230,11 +230,13 @@ describe('statuses of members that refuse or hold on', () => {
       90_000,
     );
   });
+
   it('reports ComputePlacementFailed for a cluster selector that cannot be used, and recovers when fixed', async () => {
     const ns = await namespace();
-    const obj = fedConfigMap(ns, 'badselector', []) as ReturnType<typeof fedConfigMap> & {
-      spec: { placement: Record<string, unknown> };
-    };
+    const base = fedConfigMap(ns, 'badselector', []);
+    const obj: Omit<typeof base, 'spec'> & {
+      spec: Omit<typeof base.spec, 'placement'> & { placement: unknown };
+    } = base;
     // The CRD schema takes any string as a label value; a selector cannot.
     obj.spec.placement = { clusterSelector: { matchLabels: { region: 'not a label value!' } } };
     await apply('cluster1', obj);
