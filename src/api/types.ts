@@ -12,6 +12,7 @@ import {
   Timestamp,
   Unstructured,
   AnyValue,
+  Int32,
   type ResourceDefinition,
 } from './schema.js';
 
@@ -79,6 +80,36 @@ export const PropagationCondition = Type.Object({
   lastTransitionTime: Type.Optional(Timestamp('When status or reason last changed.')),
 });
 
+const replicas = (description: string) => Type.Optional(Int32(description, { minimum: 0 }));
+
+/** Written by the status controller (FTC `statusCollection: Enabled`), only when it changes. */
+export const AggregateStatus = Type.Object(
+  {
+    ready: Type.String({
+      description: 'Healthy placed clusters / placed clusters, e.g. 2/3 (the READY column).',
+    }),
+    desiredReplicas: replicas('Workloads: desired replicas summed over placed clusters.'),
+    readyReplicas: replicas('Workloads: ready replicas summed over placed clusters.'),
+    updatedReplicas: replicas('Workloads: updated replicas summed over placed clusters.'),
+    availableReplicas: replicas('Workloads: available replicas summed over placed clusters.'),
+    clusters: Type.Array(
+      Type.Object({
+        name: Type.String({ description: 'Member cluster.' }),
+        exists: Type.Boolean({ description: 'The member holds the object (not being deleted).' }),
+        healthy: Type.Boolean({
+          description: 'Exists and, for workloads, observed with every desired replica ready, updated and available.',
+        }),
+        desiredReplicas: replicas('Workloads: desired replicas in this cluster.'),
+        readyReplicas: replicas('Workloads: ready replicas in this cluster.'),
+        updatedReplicas: replicas('Workloads: updated replicas in this cluster.'),
+        availableReplicas: replicas('Workloads: available replicas in this cluster.'),
+      }),
+      { description: 'One entry per placed cluster, sorted by name.' },
+    ),
+  },
+  { description: 'The members\' copies at a glance, when status collection is on.' },
+);
+
 export const FederatedStatus = Type.Object({
   observedGeneration: Type.Optional(Int64('The generation the status reflects.')),
   conditions: Type.Optional(Type.Array(PropagationCondition, { description: 'The Propagation condition.' })),
@@ -96,6 +127,7 @@ export const FederatedStatus = Type.Object({
       { description: 'One entry per placed cluster, and per cluster still being cleaned up.' },
     ),
   ),
+  aggregate: Type.Optional(AggregateStatus),
 });
 
 export interface FederatedObject extends KubeObject {
@@ -158,6 +190,7 @@ export function federatedDefinition(k: FederatedKind): ResourceDefinition {
     printerColumns: [
       { name: 'Propagated', type: 'string', jsonPath: ".status.conditions[?(@.type=='Propagation')].status" },
       { name: 'Reason', type: 'string', jsonPath: ".status.conditions[?(@.type=='Propagation')].reason" },
+      { name: 'Ready', type: 'string', jsonPath: '.status.aggregate.ready' },
       AGE_COLUMN,
     ],
   };
@@ -287,3 +320,33 @@ export const DEFAULT_FEDERATED_KINDS: (FederatedKind & {
     shortNames: ['fsvc'],
   },
 ];
+
+/**
+ * `Federated<Kind>Status` (upstream's FederatedServiceStatus shape, any kind): what the status
+ * controller writes per federated object when its FTC has statusCollection Enabled and no other
+ * spec.statusType. Generate it for the default kinds (or at least the workloads) next to the
+ * federated CRDs.
+ */
+export function federatedStatusDefinition(k: FederatedKind): ResourceDefinition {
+  return {
+    group: k.group ?? TYPES_GROUP,
+    version: k.version ?? TYPES_VERSION,
+    kind: `Federated${k.targetKind}Status`,
+    plural: `federated${k.targetKind.toLowerCase()}statuses`,
+    singular: `federated${k.targetKind.toLowerCase()}status`,
+    scope: k.scope,
+    description: `${k.targetKind} status collected from each member.`,
+    fields: {
+      clusterStatus: Type.Optional(
+        Type.Array(
+          Type.Object({
+            clusterName: Type.String({ description: 'Member cluster.' }),
+            status: Unstructured(`The member ${k.targetKind} status ({} without a copy).`),
+          }),
+          { description: 'Per Ready member, sorted by cluster name.' },
+        ),
+      ),
+    },
+    statusSubresource: false,
+  };
+}

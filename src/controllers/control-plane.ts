@@ -193,6 +193,7 @@ export async function runControlPlane(options: ControlPlaneOptions, signal: Abor
     informers: manager.informers,
     members,
     syncSettings: () => syncSettings(settings()),
+    statusWorkers: () => settings().statusController.maxConcurrentReconciles!,
     metrics,
     log: log.child({ controller: 'federatedtypeconfig' }),
   });

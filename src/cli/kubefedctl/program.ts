@@ -8,6 +8,7 @@ import { federateCommand } from './federate.js';
 import { getCommand } from './get.js';
 import { joinCommand } from './join.js';
 import { orphaningDeletionCommand } from './orphaning.js';
+import { statusCommand } from './status.js';
 import { unjoinCommand } from './unjoin.js';
 
 const logLevelFlag = () =>
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   program.addCommand(disableCommand());
   program.addCommand(federateCommand());
   program.addCommand(orphaningDeletionCommand());
+  program.addCommand(statusCommand());
   // Program options count only before the subcommand, so a subcommand may own a flag the program
   // has too: `enable --version` is the target's API version, as upstream. `--v` works on both.
   program.enablePositionalOptions();

@@ -17,6 +17,8 @@ import type { Logger } from '../../kube/log.js';
 import type { Metrics } from '../../kube/metrics.js';
 import { ResourceClient } from '../../kube/resource.js';
 import type { MemberClients } from '../cluster/member-clients.js';
+import { StatusController } from '../status/controller.js';
+import { statusCollectionEnabled } from '../status/status-type.js';
 import { SyncController, type SyncSettings } from '../sync/controller.js';
 import { desiredTypeConfigState, FTC_FINALIZER, NAMESPACES_FTC } from './state.js';
 
@@ -27,6 +29,8 @@ export interface TypeConfigControllerOptions {
   informers: SharedInformers;
   members: MemberClients;
   syncSettings: () => SyncSettings;
+  /** Workers of each status controller (KubeFedConfig statusController.maxConcurrentReconciles; default 1). */
+  statusWorkers?: () => number;
   metrics: Metrics;
   log: Logger;
 }
@@ -34,6 +38,8 @@ export interface TypeConfigControllerOptions {
 interface Running {
   generation: number;
   sync: SyncController;
+  /** Runs next to the sync controller when the FTC has statusCollection Enabled. */
+  status?: StatusController;
 }
 
 export class TypeConfigController {
@@ -67,7 +73,7 @@ export class TypeConfigController {
   async stopAll(): Promise<void> {
     const all = [...this.running.values()];
     this.running.clear();
-    await Promise.all(all.map((r) => r.sync.stop()));
+    await Promise.all(all.map((r) => Promise.all([r.sync.stop(), r.status?.stop()])));
   }
 
   private enqueueOthers(): void {
@@ -80,7 +86,7 @@ export class TypeConfigController {
     if (!r) return;
     this.running.delete(name);
     this.options.log.info({ type: name }, 'stopping sync controller');
-    await r.sync.stop();
+    await Promise.all([r.sync.stop(), r.status?.stop()]);
   }
 
   private async reconcile(name: string): Promise<ReconcileResult> {
@@ -147,12 +153,27 @@ export class TypeConfigController {
           log: this.options.log.child({ controller: 'sync', type: name }),
         });
         sync.start();
-        this.running.set(name, { generation, sync });
+        const collector = statusCollectionEnabled(ftc.spec)
+          ? new StatusController({
+              host: this.options.host,
+              kubefedNamespace: ns,
+              scope: this.options.scope,
+              typeConfig: ftc,
+              ...(namespacesFtc ? { namespaceFederatedType: namespacesFtc.spec.federatedType } : {}),
+              informers: this.options.informers,
+              members: this.options.members,
+              workers: this.options.statusWorkers?.() ?? 1,
+              metrics: this.options.metrics,
+              log: this.options.log.child({ controller: 'status', type: name }),
+            })
+          : undefined;
+        collector?.start();
+        this.running.set(name, { generation, sync, ...(collector ? { status: collector } : {}) });
       }
       const status = {
         observedGeneration: generation,
         propagationController: state.run ? ('Running' as const) : ('NotRunning' as const),
-        statusController: 'NotRunning' as const,
+        statusController: this.running.get(name)?.status ? ('Running' as const) : ('NotRunning' as const),
       };
       const prev = ftc.status;
       if (
