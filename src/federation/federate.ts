@@ -7,11 +7,16 @@
 import { parseAllDocuments } from 'yaml';
 import { DEFAULT_FEDERATED_KINDS, TYPES_GROUP, TYPES_VERSION, type FederatedObject } from '../api/types.js';
 import type { KubeObject } from '../kube/resource.js';
+import { PROPAGATED_KEYS_ANNOTATION } from './retain.js';
 
 /** Written by `kubectl apply`; a copy in members would describe the host's object, not theirs. */
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
-/** Annotations the API server or a controller sets on the object it manages. */
-const SERVER_SET_ANNOTATIONS = [LAST_APPLIED_ANNOTATION, 'deployment.kubernetes.io/revision'];
+/** Annotations that hold only in the cluster the object was read from (propagation's record included). */
+const SERVER_SET_ANNOTATIONS = [
+  LAST_APPLIED_ANNOTATION,
+  'deployment.kubernetes.io/revision',
+  PROPAGATED_KEYS_ANNOTATION,
+];
 /** Labels the Job controller puts on a Job and its pod template when it generates the selector. */
 const JOB_GENERATED_LABELS = [
   'controller-uid',

@@ -353,7 +353,7 @@ describe('planPropagation: version tracking', () => {
             name: 'web',
             namespace: 'apps',
             labels: { app: 'web', 'kubefed.io/managed': 'true' },
-            annotations: { a: 'm' },
+            annotations: { a: 'm', 'kubefed.io/propagated-keys': '{"labels":["app"]}' },
             resourceVersion: '55',
             finalizers: ['m/f'],
           },

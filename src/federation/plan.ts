@@ -39,7 +39,7 @@ import type { KubeObject } from '../kube/resource.js';
 import { cloneJson } from './jsonpointer.js';
 import { clusterIsReady } from './placement.js';
 import { MANAGED_LABEL, type RenderOutcome } from './render.js';
-import { retainMemberFields, type PropagatedKeys } from './retain.js';
+import { PROPAGATED_KEYS_ANNOTATION, retainMemberFields, type PropagatedKeys } from './retain.js';
 import type { PropagationStatus } from './status.js';
 import {
   federatedVersions,
@@ -286,11 +286,16 @@ export function planForExisting(input: ExistingInput): ClusterAction {
     : { kind: 'none', cluster, version };
 }
 
-/** Upstream's ObjectMetaObjEquivalent: name, namespace, labels, annotations (absent = empty). */
+/**
+ * Upstream's ObjectMetaObjEquivalent: name, namespace, labels, annotations (absent = empty). Our
+ * record of propagated keys is left out: on its own it never calls for a write, so members written
+ * by upstream KubeFed are not all rewritten when this control plane takes over.
+ */
 export function metadataEquivalent(a: KubeObject, b: KubeObject): boolean {
   const sameMap = (x: Record<string, string> | undefined, y: Record<string, string> | undefined) => {
-    const xe = Object.entries(x ?? {});
-    const ye = y ?? {};
+    const xe = Object.entries(x ?? {}).filter(([k]) => k !== PROPAGATED_KEYS_ANNOTATION);
+    const ye = { ...(y ?? {}) };
+    delete ye[PROPAGATED_KEYS_ANNOTATION];
     return xe.length === Object.keys(ye).length && xe.every(([k, v]) => Object.hasOwn(ye, k) && ye[k] === v);
   };
   return (

@@ -34,7 +34,10 @@ describe('renderForCluster', () => {
           name: 'web',
           namespace: 'apps',
           labels: { app: 'web', 'kubefed.io/managed': 'true' },
-          annotations: { team: 'a' },
+          annotations: {
+            team: 'a',
+            'kubefed.io/propagated-keys': '{"labels":["app"],"annotations":["team"]}',
+          },
         },
         spec: template.spec,
       },
@@ -133,7 +136,12 @@ describe('renderForCluster', () => {
           name: 'web',
           namespace: 'apps',
           labels: { 'kubefed.io/managed': 'true' },
-          annotations: { team: 'a', zone: 'eu' },
+          // The removed label is not recorded: a member's own "app" label would stay.
+          annotations: {
+            team: 'a',
+            zone: 'eu',
+            'kubefed.io/propagated-keys': '{"annotations":["team","zone"]}',
+          },
         },
         spec: { ...template.spec, replicas: 5 },
       },
@@ -164,6 +172,7 @@ describe('renderForCluster', () => {
       name: 'web',
       namespace: 'apps',
       labels: { x: 'y', 'kubefed.io/managed': 'true' },
+      annotations: { 'kubefed.io/propagated-keys': '{"labels":["x"]}' },
     });
   });
 

@@ -22,6 +22,7 @@ import type { FederatedObject, Overrides } from '../api/types.js';
 import type { KubeObject } from '../kube/resource.js';
 import { applyPatch, cloneJson } from './jsonpointer.js';
 import { overridesFor, validateOverrides } from './overrides.js';
+import { encodePropagatedKeys, PROPAGATED_KEYS_ANNOTATION } from './retain.js';
 
 export const MANAGED_LABEL = 'kubefed.io/managed';
 export const MANAGED_LABEL_VALUE = 'true';
@@ -137,6 +138,14 @@ export function renderForCluster(input: RenderInput): RenderOutcome {
 
   const meta = object.metadata as Record<string, unknown>;
   meta.labels = { ...(meta.labels ?? {}), [MANAGED_LABEL]: MANAGED_LABEL_VALUE };
+  // Recorded so that a key the template stops setting can be removed from members (retain.ts).
+  // (A template copied from a member may carry an old record: never propagate that one.)
+  const annotations = { ...((meta.annotations as Record<string, string> | undefined) ?? {}) };
+  delete annotations[PROPAGATED_KEYS_ANNOTATION];
+  const keys = encodePropagatedKeys({ labels: meta.labels, annotations }, { labels: [MANAGED_LABEL] });
+  if (keys) annotations[PROPAGATED_KEYS_ANNOTATION] = keys;
+  if (Object.keys(annotations).length > 0) meta.annotations = annotations;
+  else delete meta.annotations;
   return { kind: 'ok', object: object as KubeObject };
 }
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../kube/resource.js';
-import { retainMemberFields, type RetainInput } from './retain.js';
+import {
+  decodePropagatedKeys,
+  encodePropagatedKeys,
+  PROPAGATED_KEYS_ANNOTATION,
+  retainMemberFields,
+  type RetainInput,
+} from './retain.js';
 
 const MANAGED = { 'kubefed.io/managed': 'true' };
 
@@ -85,6 +91,73 @@ describe('retainMemberFields: metadata', () => {
     });
     expect(out.metadata.labels).toEqual({ a: '1', gone: 'edited-locally' });
     expect(out.metadata.annotations).toEqual({ retain: 'true', a: '1', gone: 'edited-locally' });
+  });
+
+  it('reads the keys the last propagation set from the member annotation, and removes those the template dropped', () => {
+    const out = retained({
+      desired: obj(
+        'v1',
+        'ConfigMap',
+        {},
+        {
+          labels: { keep: '1', ...MANAGED },
+          annotations: { [PROPAGATED_KEYS_ANNOTATION]: '{"labels":["keep"]}' },
+        },
+      ),
+      observed: obj(
+        'v1',
+        'ConfigMap',
+        {},
+        {
+          labels: { keep: '1', dropped: '2', local: '3', ...MANAGED },
+          annotations: { note: 'member', [PROPAGATED_KEYS_ANNOTATION]: '{"labels":["dropped","keep"]}' },
+        },
+      ),
+    });
+    expect(out.metadata.labels).toEqual({ keep: '1', local: '3', ...MANAGED });
+    expect(out.metadata.annotations).toEqual({
+      note: 'member',
+      [PROPAGATED_KEYS_ANNOTATION]: '{"labels":["keep"]}',
+    });
+  });
+
+  it('drops a stale record of propagated keys when the template sets no keys any more', () => {
+    const out = retained({
+      desired: obj('v1', 'ConfigMap', {}, { labels: MANAGED }),
+      observed: obj(
+        'v1',
+        'ConfigMap',
+        {},
+        {
+          labels: { gone: 'x', ...MANAGED },
+          annotations: { [PROPAGATED_KEYS_ANNOTATION]: '{"labels":["gone"]}' },
+        },
+      ),
+    });
+    expect(out.metadata.labels).toEqual(MANAGED);
+    expect(out.metadata.annotations).toBeUndefined();
+  });
+
+  it('removes nothing from a member object without the record (adopted, or written by upstream KubeFed)', () => {
+    const out = retained({
+      desired: obj('v1', 'ConfigMap', {}, { labels: MANAGED }),
+      observed: obj('v1', 'ConfigMap', {}, { labels: { theirs: 'x', ...MANAGED }, annotations: { a: 'b' } }),
+    });
+    expect(out.metadata.labels).toEqual({ theirs: 'x', ...MANAGED });
+    expect(out.metadata.annotations).toEqual({ a: 'b' });
+  });
+
+  it('encodes sorted keys without the bookkeeping ones, and decodes only what it can read', () => {
+    const encoded = encodePropagatedKeys(
+      { labels: { b: '1', a: '2', m: 'x' }, annotations: { z: '1', [PROPAGATED_KEYS_ANNOTATION]: 'old' } },
+      { labels: ['m'] },
+    );
+    expect(encoded).toBe('{"labels":["a","b"],"annotations":["z"]}');
+    expect(decodePropagatedKeys(encoded)).toEqual({ labels: ['a', 'b'], annotations: ['z'] });
+    expect(encodePropagatedKeys({ labels: { m: 'x' } }, { labels: ['m'] })).toBeUndefined();
+    expect(decodePropagatedKeys('not json')).toBeUndefined();
+    expect(decodePropagatedKeys('{"labels":[1]}')).toEqual({});
+    expect(decodePropagatedKeys(undefined)).toBeUndefined();
   });
 
   it('a retain annotation other than "true" has no effect', () => {

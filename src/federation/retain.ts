@@ -9,9 +9,11 @@
  * - `metadata.labels` and `metadata.annotations` are merged: keys the desired object sets win;
  *   keys only the member object has stay (added by a member user or controller), except keys that
  *   the last propagation set and the desired object no longer sets (removed from the template or
- *   overrides), which are removed. The last-propagated key set is an input; without it nothing
- *   is removed, so a key dropped from the template stays on members until removed there.
- *   (Upstream keeps member annotations wholesale and drops member-added labels.)
+ *   overrides), which are removed. The last-propagated key set is an input, else it is read from
+ *   the member object's `kubefed.io/propagated-keys` annotation, which render.ts writes with every
+ *   propagation; without either (an object adopted, or written by upstream KubeFed) nothing is
+ *   removed. (Upstream keeps member annotations wholesale and drops member-added labels, and never
+ *   removes a key the template stopped setting.)
  *
  * The template marker `metadata.annotations.retain: "true"` (user guide, "Keeping local values")
  * means: the member's labels and annotations are never removed or rewritten by propagation except
@@ -39,11 +41,52 @@ import type { KubeObject } from '../kube/resource.js';
 import { cloneJson } from './jsonpointer.js';
 
 export const RETAIN_ANNOTATION = 'retain';
+/** On member objects: the label and annotation keys the propagation set, as JSON. */
+export const PROPAGATED_KEYS_ANNOTATION = 'kubefed.io/propagated-keys';
 
 /** The metadata keys a previous propagation set on a member object. */
 export interface PropagatedKeys {
   labels?: readonly string[];
   annotations?: readonly string[];
+}
+
+/**
+ * The annotation value recording the keys `metadata` sets (sorted; the bookkeeping keys of
+ * propagation itself excluded), or undefined when it sets none.
+ */
+export function encodePropagatedKeys(
+  metadata: { labels?: unknown; annotations?: unknown },
+  exclude: { labels?: readonly string[] } = {},
+): string | undefined {
+  const keysOf = (m: unknown, skip: readonly string[]) =>
+    isRecord(m)
+      ? Object.keys(m)
+          .filter((k) => !skip.includes(k))
+          .sort()
+      : [];
+  const labels = keysOf(metadata.labels, exclude.labels ?? []);
+  const annotations = keysOf(metadata.annotations, [PROPAGATED_KEYS_ANNOTATION]);
+  if (labels.length === 0 && annotations.length === 0) return undefined;
+  return JSON.stringify({
+    ...(labels.length ? { labels } : {}),
+    ...(annotations.length ? { annotations } : {}),
+  });
+}
+
+/** The keys recorded by {@link encodePropagatedKeys}; undefined when absent or unreadable. */
+export function decodePropagatedKeys(value: unknown): PropagatedKeys | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (!isRecord(parsed)) return undefined;
+    const list = (v: unknown) =>
+      Array.isArray(v) && v.every((k) => typeof k === 'string') ? (v) : undefined;
+    const labels = list(parsed.labels);
+    const annotations = list(parsed.annotations);
+    return { ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) };
+  } catch {
+    return undefined;
+  }
 }
 
 export interface RetainInput {
@@ -127,9 +170,11 @@ function stringMap(v: unknown, what: string): Record<string, string> | undefined
   return v as Record<string, string>;
 }
 
-function retainMetadata(desired: Obj, observed: Obj, last: PropagatedKeys | undefined): void {
+function retainMetadata(desired: Obj, observed: Obj, given: PropagatedKeys | undefined): void {
   const dMeta = ensure(desired, ['metadata'], 'desired object');
   const oMeta = nested(observed, ['metadata'], 'member object') ?? {};
+  const oAnnotations = isRecord(oMeta.annotations) ? oMeta.annotations : {};
+  const last = given ?? decodePropagatedKeys(oAnnotations[PROPAGATED_KEYS_ANNOTATION]);
 
   const rv = oMeta.resourceVersion;
   if (typeof rv === 'string' && rv !== '') dMeta.resourceVersion = rv;
@@ -148,6 +193,8 @@ function retainMetadata(desired: Obj, observed: Obj, last: PropagatedKeys | unde
     const dropped = retain ? [] : (last?.[field] ?? []).filter((k) => !Object.hasOwn(want, k));
     const merged: Record<string, string> = {};
     for (const [k, v] of Object.entries(have)) if (!dropped.includes(k)) merged[k] = v;
+    // The record of propagated keys is propagation's own: always the desired one, or none.
+    if (field === 'annotations') delete merged[PROPAGATED_KEYS_ANNOTATION];
     Object.assign(merged, want);
     if (Object.keys(merged).length > 0) dMeta[field] = merged;
     else delete dMeta[field];

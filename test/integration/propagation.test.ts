@@ -191,6 +191,25 @@ describe('sync controller', () => {
     });
   });
 
+  it('removes from members a label the template no longer sets, keeping labels members added', async () => {
+    const ns = await federatedNamespace();
+    const labelled = (labels: Record<string, string>) => {
+      const f = fedConfigMap(ns, 'keys', ['cluster2']);
+      return { ...f, spec: { ...f.spec, template: { ...f.spec.template, metadata: { labels } } } };
+    };
+    await apply('cluster1', labelled({ keep: 'a', drop: 'b' }));
+    await waitForStatus(FCM, ns, 'keys', ['cluster2:'], 'True');
+    await kubectl('cluster2', ['-n', ns, 'label', 'configmap', 'keys', 'local=c']);
+
+    await apply('cluster1', labelled({ keep: 'a' }));
+    const copy = await waitFor('the dropped label gone from cluster2', async () => {
+      const c = await getObject('cluster2', ['-n', ns, 'configmap', 'keys']);
+      const labels = c?.metadata.labels ?? {};
+      return [labels.drop === undefined && labels.keep === 'a', c!, JSON.stringify(labels)];
+    });
+    expect(copy.metadata.labels).toEqual({ keep: 'a', local: 'c', 'kubefed.io/managed': 'true' });
+  });
+
   it('deletes every copy when the federated object is deleted, then drops its finalizer', async () => {
     const ns = await federatedNamespace();
     await apply('cluster1', fedDeployment(ns, 'gone', ['cluster2', 'cluster3']));
