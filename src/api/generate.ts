@@ -36,7 +36,10 @@ export function generatedFiles(): Map<string, string> {
     apiReference([
       { title: 'core.kubefed.io and scheduling.kubefed.io', definitions: CORE_DEFINITIONS },
       { title: 'types.kubefed.io (default federated types)', definitions: DEFAULT_FEDERATED_DEFINITIONS },
-      { title: 'types.kubefed.io (collected status of workload types)', definitions: DEFAULT_STATUS_DEFINITIONS },
+      {
+        title: 'types.kubefed.io (collected status of workload types)',
+        definitions: DEFAULT_STATUS_DEFINITIONS,
+      },
     ]) + '\n',
   );
   return files;

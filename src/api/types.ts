@@ -97,7 +97,8 @@ export const AggregateStatus = Type.Object(
         name: Type.String({ description: 'Member cluster.' }),
         exists: Type.Boolean({ description: 'The member holds the object (not being deleted).' }),
         healthy: Type.Boolean({
-          description: 'Exists and, for workloads, observed with every desired replica ready, updated and available.',
+          description:
+            'Exists and, for workloads, observed with every desired replica ready, updated and available.',
         }),
         desiredReplicas: replicas('Workloads: desired replicas in this cluster.'),
         readyReplicas: replicas('Workloads: ready replicas in this cluster.'),
@@ -107,7 +108,7 @@ export const AggregateStatus = Type.Object(
       { description: 'One entry per placed cluster, sorted by name.' },
     ),
   },
-  { description: 'The members\' copies at a glance, when status collection is on.' },
+  { description: "The members' copies at a glance, when status collection is on." },
 );
 
 export const FederatedStatus = Type.Object({
