@@ -79,8 +79,7 @@ export function decodePropagatedKeys(value: unknown): PropagatedKeys | undefined
   try {
     const parsed: unknown = JSON.parse(value);
     if (!isRecord(parsed)) return undefined;
-    const list = (v: unknown) =>
-      Array.isArray(v) && v.every((k) => typeof k === 'string') ? (v) : undefined;
+    const list = (v: unknown) => (Array.isArray(v) && v.every((k) => typeof k === 'string') ? v : undefined);
     const labels = list(parsed.labels);
     const annotations = list(parsed.annotations);
     return { ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) };
