@@ -1,6 +1,7 @@
 /**
  * One `kubefed-local up` shared by every integration test of a run: reused when already up (a
  * developer's running clusters make tests fast), started otherwise and then stopped at the end.
+ * Clusters with the control plane installed (`npm run demo`) are not shared: a sibling dir is used.
  * KUBEFED_KEEP_CLUSTERS=1 keeps clusters this run started.
  */
 import path from 'node:path';
@@ -10,7 +11,10 @@ import { readState } from '../../src/cli/local/state.js';
 import { kubefedLocal } from './local.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const dir = defaultDir();
+  // Clusters a user runs `npm run demo` on hold a cluster-scoped control plane that would act on the
+  // tests' objects: the tests then use clusters of their own.
+  const shared = defaultDir();
+  const dir = readState(shared)?.kubefed ? `${shared}-tests` : shared;
   const before = await kubefedLocal(['status', '--dir', dir]);
   let startedHere = false;
   if (before.code !== 0) {

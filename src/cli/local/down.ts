@@ -18,8 +18,8 @@ export async function down(dirOption: string): Promise<DownResult> {
     }
     return { kind: 'nothing', removedStale: false };
   }
-  // Reverse start order: clients of the API servers first, etcd last.
-  const stopped = await stopAll([...state.components].reverse());
+  // The control plane of `install` first, then reverse start order: clients of the API servers, etcd last.
+  const stopped = await stopAll([...(state.kubefed?.processes ?? []), ...[...state.components].reverse()]);
   if (ownsDir(dir)) await rm(dir, { recursive: true, force: true });
   return { kind: 'stopped', stopped };
 }

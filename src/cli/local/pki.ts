@@ -4,6 +4,7 @@
  * and the service-account signing key pair. Each cluster has its own CA, like separate real clusters.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -107,7 +108,10 @@ export async function createClusterPki(pkiDir: string, clusterName: string): Pro
         f.caCert,
         '-CAkey',
         f.caKey,
-        '-CAcreateserial',
+        // A random serial, not -CAcreateserial: certificates are issued in parallel, and a shared
+        // ca.srl file raced ("unable to load number from ca.srl").
+        '-set_serial',
+        `0x${randomBytes(16).toString('hex')}`,
         '-days',
         '3650',
         '-extfile',

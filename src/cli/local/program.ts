@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatDuration } from '../../poll.js';
 import { startComponent, stopComponent } from './components.js';
+import { demo } from './demo.js';
 import { down } from './down.js';
+import { install, uninstall, type Scope } from './install.js';
 import { readState } from './state.js';
 import { status } from './status.js';
 import { parseExtraArgs } from './topology.js';
@@ -184,6 +186,78 @@ export function buildProgram(): Command {
     .addOption(dirOption())
     .action((o: { dir: string }) => {
       process.stdout.write(`${requireUp(o.dir).topology.kubeconfig}\n`);
+    });
+
+  program
+    .command('install')
+    .description(
+      'install the Helm chart into cluster1 and run the control plane (kubefed-controller-manager, kubefed-webhook) as local processes under the chart identity; reuses what runs',
+    )
+    .addOption(dirOption())
+    .addOption(
+      new Option('--scope <scope>', 'scope of a new control plane (global.scope)').choices([
+        'Cluster',
+        'Namespaced',
+      ]),
+    )
+    .option('--chart <dir>', 'the kubefed chart (default: charts/kubefed of this repository)')
+    .addOption(
+      new Option('--timeout <seconds>', 'readiness timeout per process')
+        .argParser(intArg('--timeout'))
+        .default(120),
+    )
+    .action(async (o: { dir: string; scope?: Scope; chart?: string; timeout: number }) => {
+      const r = await install({
+        dir: o.dir,
+        ...(o.scope ? { scope: o.scope } : {}),
+        ...(o.chart ? { chart: o.chart } : {}),
+        timeoutMs: o.timeout * 1000,
+        progress: (line) => process.stderr.write(`kubefed-local: ${line}\n`),
+      });
+      const i = r.install;
+      process.stdout.write(
+        `${r.kind === 'reused' ? 'control plane already running' : 'control plane running'}: release ${i.release} (namespace ${i.releaseNamespace}), ${i.scope} scope in namespace ${i.namespace}\n` +
+          i.processes.map((p) => `  ${p.id}  pid ${p.pid}  log ${p.log}\n`).join(''),
+      );
+    });
+
+  program
+    .command('uninstall')
+    .description(
+      'delete the FederatedTypeConfigs, helm uninstall the release and stop the local control plane',
+    )
+    .addOption(dirOption())
+    .action(async (o: { dir: string }) => {
+      const r = await uninstall({
+        dir: o.dir,
+        progress: (line) => process.stderr.write(`kubefed-local: ${line}\n`),
+      });
+      process.stdout.write(
+        r.kind === 'nothing'
+          ? 'no kubefed release or control plane to uninstall\n'
+          : `uninstalled; stopped ${r.stopped.length} processes (CRDs stay, as with helm)\n`,
+      );
+    });
+
+  program
+    .command('demo')
+    .description(
+      'the main job in one command: local clusters, the chart and control plane, cluster1..3 joined, a sample app federated into namespace demo, and its status per cluster (safe to re-run)',
+    )
+    .addOption(dirOption())
+    .addOption(
+      new Option('--timeout <seconds>', 'how long to wait for each stage')
+        .argParser(intArg('--timeout'))
+        .default(240),
+    )
+    .action(async (o: { dir: string; timeout: number }) => {
+      await demo({
+        dir: o.dir,
+        isDefaultDir: path.resolve(o.dir) === path.resolve(defaultDir()),
+        timeoutMs: o.timeout * 1000,
+        progress: (line) => process.stderr.write(`kubefed-local: ${line}\n`),
+        out: (text) => process.stdout.write(text),
+      });
     });
 
   program

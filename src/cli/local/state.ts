@@ -17,6 +17,29 @@ export interface RunningComponent {
   ports: number[];
 }
 
+/** A control-plane process `kubefed-local install` started (node running a script of dist/cli). */
+export interface KubefedProcess {
+  id: 'kubefed/controller-manager' | 'kubefed/webhook';
+  kind: 'kubefed-controller-manager' | 'kubefed-webhook';
+  pid: number;
+  binary: string;
+  log: string;
+  ports: number[];
+}
+
+/** What `kubefed-local install` set up in cluster1: the Helm release and the local control plane. */
+export interface KubefedInstall {
+  release: string;
+  releaseNamespace: string;
+  /** The control plane's namespace (KubeFedClusters, KubeFedConfig, FederatedTypeConfigs). */
+  namespace: string;
+  scope: 'Cluster' | 'Namespaced';
+  chart: string;
+  webhookPort: number;
+  metricsPort: number;
+  processes: KubefedProcess[];
+}
+
 export interface LocalState {
   version: 1;
   /** `starting` while `up` runs; `ready` once every component passed its readiness check. */
@@ -25,6 +48,8 @@ export interface LocalState {
   binDir: string;
   topology: Topology;
   components: RunningComponent[];
+  /** Set by `kubefed-local install`; its processes are stopped by `down` and `uninstall`. */
+  kubefed?: KubefedInstall;
 }
 
 export const STATE_FILE = 'state.json';

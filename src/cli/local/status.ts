@@ -37,7 +37,36 @@ export async function status(dirOption: string): Promise<StatusReport> {
       }
     }),
   );
-  return { dir, phase: state.phase, kubeconfig: state.topology.kubeconfig, components };
+  const kubefed = await Promise.all(
+    (state.kubefed?.processes ?? []).map(async (p) => {
+      const base = { id: p.id, pid: p.pid, log: p.log };
+      if (!isRunning(p)) return { ...base, healthy: false, detail: 'not running' };
+      const url =
+        p.kind === 'kubefed-webhook'
+          ? `https://127.0.0.1:${p.ports[0]}/readyz`
+          : `http://127.0.0.1:${p.ports[0]}/readyz`;
+      try {
+        const r = await healthGet(url);
+        const where =
+          p.kind === 'kubefed-webhook'
+            ? `serving on 127.0.0.1:${p.ports[0]}`
+            : `ready in namespace ${state.kubefed!.namespace}`;
+        return {
+          ...base,
+          healthy: r.status === 200,
+          detail: r.status === 200 ? where : `${url}: HTTP ${r.status}`,
+        };
+      } catch (err) {
+        return { ...base, healthy: false, detail: (err as Error).message };
+      }
+    }),
+  );
+  return {
+    dir,
+    phase: state.phase,
+    kubeconfig: state.topology.kubeconfig,
+    components: [...components, ...kubefed],
+  };
 }
 
 async function probe(topology: Topology, c: RunningComponent): Promise<{ ok: boolean; text: string }> {
