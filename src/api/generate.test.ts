@@ -1,9 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { allGeneratedFiles, CHART_TYPE_CONFIGS_TEMPLATE } from '../cli/generate.js';
+import {
+  allGeneratedFiles,
+  CHART_TYPE_CONFIGS_TEMPLATE,
+  CLI_DOCS_DIR,
+  cliReferenceFiles,
+} from '../cli/generate.js';
 import { CRD_DIR, DEFAULT_TYPE_CONFIGS_FILE, generatedFiles } from './generate.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -60,5 +65,28 @@ describe('generated API artefacts', () => {
       };
       check(crd.spec.versions[0]!.schema.openAPIV3Schema, rel);
     }
+  });
+});
+
+describe('generated CLI reference (docs/cli)', () => {
+  // Rendered once: kubefed-controller-manager and kubefed-webhook are run (built) with --help.
+  const cli = cliReferenceFiles();
+
+  it.each([...cli.keys()])("%s is the command's current --help (run npm run generate)", (rel) => {
+    const committed = readFileSync(path.join(root, rel), 'utf8');
+    expect(committed).toBe(cli.get(rel));
+  });
+
+  it('holds no page of a command that no longer exists', () => {
+    const committed = readdirSync(path.join(root, CLI_DOCS_DIR)).map((f) => `${CLI_DOCS_DIR}/${f}`);
+    expect(committed.filter((rel) => !cli.has(rel))).toEqual([]);
+  });
+
+  it('documents every program and its options', () => {
+    for (const program of ['kubefedctl', 'kubefed-controller-manager', 'kubefed-webhook', 'kubefed-local'])
+      expect(cli.get(`${CLI_DOCS_DIR}/${program}.md`), program).toContain(`Usage: ${program} [options]`);
+    expect(cli.get(`${CLI_DOCS_DIR}/kubefedctl_join.md`)).toContain('--cluster-context');
+    expect(cli.get(`${CLI_DOCS_DIR}/kubefed-controller-manager.md`)).toContain('--kubefed-namespace');
+    expect(cli.get(`${CLI_DOCS_DIR}/kubefed-webhook.md`)).toContain('--cert-dir');
   });
 });

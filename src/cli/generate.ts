@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 /**
  * Writes the generated artefacts into the repository: the API's (CRDs, default
- * FederatedTypeConfigs, API reference) and the Helm chart's template of the default
- * FederatedTypeConfigs. Unit tests fail when the committed files drift from src/api.
+ * FederatedTypeConfigs, API reference), the Helm chart's template of the default
+ * FederatedTypeConfigs and the CLI reference (docs/cli, from the commands' own --help). Unit tests
+ * fail when the committed files drift from their sources.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { generatedFiles } from '../api/generate.js';
 import { defaultTypeConfigs } from '../federation/typeconfig.js';
+import { buildProgram as buildKubefedctl } from './kubefedctl/program.js';
+import { buildProgram as buildKubefedLocal } from './local/program.js';
 
 /** The chart template that installs the default FederatedTypeConfigs. */
 export const CHART_TYPE_CONFIGS_TEMPLATE = 'charts/kubefed/templates/federatedtypeconfigs.yaml';
@@ -50,8 +55,172 @@ export function allGeneratedFiles(): Map<string, string> {
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where the generated CLI reference lives. */
+export const CLI_DOCS_DIR = 'docs/cli';
+
+/** Help is rendered at this width everywhere, so the reference does not depend on the terminal. */
+const HELP_WIDTH = 80;
+
+/**
+ * Environment variables that change the defaults shown in --help (and colours); they are cleared
+ * while the reference is rendered so it is the same on every machine. KUBEFED_LOCAL_DIR is set to a
+ * placeholder because kubefed-local's default state directory contains the user's uid.
+ */
+const HELP_ENV: Record<string, string | undefined> = {
+  KUBEFED_LOG_LEVEL: undefined,
+  KUBEFED_NAMESPACE: undefined,
+  DEFAULT_KUBEFED_SCOPE: undefined,
+  KUBEFED_LOCAL_DIR: '/tmp/kubefed-local-<uid>',
+  KUBEFED_TOOLCHAIN_BIN: undefined,
+  FORCE_COLOR: undefined,
+  CLICOLOR_FORCE: undefined,
+  NO_COLOR: '1',
+};
+
+function withHelpEnv<T>(fn: () => T): T {
+  const saved = Object.fromEntries(Object.keys(HELP_ENV).map((k) => [k, process.env[k]]));
+  const apply = (vars: Record<string, string | undefined>) => {
+    for (const [k, v] of Object.entries(vars)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  apply(HELP_ENV);
+  try {
+    return fn();
+  } finally {
+    apply(saved);
+  }
+}
+
+/** One page of the CLI reference: a command (path from the program down) and its --help text. */
+interface CliPage {
+  path: string[];
+  description: string;
+  help: string;
+  subcommands: { name: string; description: string }[];
+}
+
+/** The full --help output of a commander command (including addHelpText), uncoloured, 80 columns. */
+function helpOf(cmd: Command): string {
+  let out = '';
+  cmd.configureOutput({
+    writeOut: (s) => (out += s),
+    getOutHelpWidth: () => HELP_WIDTH,
+    getOutHasColors: () => false,
+  });
+  cmd.outputHelp();
+  return out;
+}
+
+/** Pages for a commander program and, recursively, each of its visible subcommands. */
+function commanderPages(program: Command, parents: string[] = []): CliPage[] {
+  const visible = program.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden);
+  const here = [...parents, program.name()];
+  return [
+    {
+      path: here,
+      description: program.description(),
+      help: helpOf(program),
+      subcommands: visible.map((c) => ({ name: c.name(), description: c.description() })),
+    },
+    ...visible.flatMap((c) => commanderPages(c, here)),
+  ];
+}
+
+/**
+ * The --help of a binary whose module runs its program on import (kubefed-controller-manager,
+ * kubefed-webhook): run the built file. `npm run generate` builds first; a unit test without a
+ * build fails here with the command to run.
+ */
+function binaryHelp(name: string, distFile: string): CliPage {
+  const file = path.join(root, distFile);
+  if (!existsSync(file))
+    throw new Error(`${distFile} is missing: run \`npm run build\` before rendering the ${name} reference`);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [k, v] of Object.entries(HELP_ENV)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  const help = execFileSync(process.execPath, [file, '--help'], { env, encoding: 'utf8' });
+  // The description is the paragraph after the usage line.
+  const description = help.split('\n\n')[1]?.trim() ?? '';
+  return { path: [name], description, help, subcommands: [] };
+}
+
+const pageFile = (p: string[]) => `${p.join('_')}.md`;
+/** A description on one Markdown line (commander descriptions may hold line breaks). */
+const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ');
+const GENERATED_NOTE =
+  "<!-- Generated by `npm run generate` from the commands' own --help (src/cli/generate.ts); do not edit. -->";
+
+function renderPage(page: CliPage): string {
+  const title = page.path.join(' ');
+  const lines = [GENERATED_NOTE, '', `# ${title}`, ''];
+  if (page.description) lines.push(oneLine(page.description), '');
+  lines.push('```text', page.help.trimEnd(), '```', '');
+  if (page.subcommands.length > 0) {
+    lines.push('## Commands', '');
+    for (const sub of page.subcommands)
+      lines.push(
+        `- [${title} ${sub.name}](${pageFile([...page.path, sub.name])}): ${oneLine(sub.description)}`,
+      );
+    lines.push('');
+  }
+  const up = page.path.length > 1 ? pageFile(page.path.slice(0, -1)) : 'README.md';
+  const upTitle = page.path.length > 1 ? page.path.slice(0, -1).join(' ') : 'CLI reference';
+  lines.push(`See also: [${upTitle}](${up}).`, '');
+  return lines.join('\n');
+}
+
+function renderIndex(programs: CliPage[][]): string {
+  const lines = [
+    GENERATED_NOTE,
+    '',
+    '# CLI reference',
+    '',
+    "Every page below is the command's own `--help` output, regenerated by `npm run generate`; the",
+    'unit tests fail when a page no longer matches the command.',
+    '',
+  ];
+  for (const pages of programs) {
+    const [top, ...subs] = pages;
+    lines.push(`## [${top!.path[0]}](${pageFile(top!.path)})`, '', oneLine(top!.description), '');
+    for (const sub of subs)
+      lines.push(
+        `${'  '.repeat(sub.path.length - 2)}- [${sub.path.join(' ')}](${pageFile(sub.path)}): ${oneLine(sub.description)}`,
+      );
+    if (subs.length > 0) lines.push('');
+  }
+  return lines.join('\n');
+}
+
+/** Relative path -> content of every page of the CLI reference (docs/cli). */
+export function cliReferenceFiles(): Map<string, string> {
+  const programs = [
+    withHelpEnv(() => commanderPages(buildKubefedctl())),
+    [binaryHelp('kubefed-controller-manager', 'dist/cli/controller-manager.js')],
+    [binaryHelp('kubefed-webhook', 'dist/cli/webhook.js')],
+    withHelpEnv(() => commanderPages(buildKubefedLocal())),
+  ];
+  const files = new Map<string, string>();
+  files.set(`${CLI_DOCS_DIR}/README.md`, renderIndex(programs));
+  for (const page of programs.flat()) files.set(`${CLI_DOCS_DIR}/${pageFile(page.path)}`, renderPage(page));
+  return files;
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  for (const [rel, content] of allGeneratedFiles()) {
+  const cli = cliReferenceFiles();
+  // Pages of commands that no longer exist go.
+  const cliDir = path.join(root, CLI_DOCS_DIR);
+  for (const f of existsSync(cliDir) ? readdirSync(cliDir) : []) {
+    if (!cli.has(`${CLI_DOCS_DIR}/${f}`)) {
+      rmSync(path.join(cliDir, f));
+      process.stdout.write(`removed ${CLI_DOCS_DIR}/${f}\n`);
+    }
+  }
+  for (const [rel, content] of [...allGeneratedFiles(), ...cli]) {
     const file = path.join(root, rel);
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, content);
