@@ -98,7 +98,16 @@ describe('generated CRDs', () => {
   it('accept upstream KubeFed YAML unchanged and keep every field', async () => {
     await kubectl('cluster1', ['apply', '-f', '-'], upstreamYaml(ns));
     const fd = JSON.parse(
-      await kubectl('cluster1', ['-n', ns, 'get', 'federateddeployment', 'test-deployment', '-o', 'json']),
+      // Fully qualified: other tests' per-run federated groups define FederatedDeployments too.
+      await kubectl('cluster1', [
+        '-n',
+        ns,
+        'get',
+        'federateddeployments.types.kubefed.io',
+        'test-deployment',
+        '-o',
+        'json',
+      ]),
     ) as {
       spec: {
         template: { spec: { replicas: number; template: { spec: { containers: { image: string }[] } } } };
@@ -133,9 +142,9 @@ describe('generated CRDs', () => {
     expect(
       (await kubectl('cluster1', ['-n', ns, 'get', 'kubefedclusters', '-o', 'wide'])).split('\n')[0],
     ).toMatch(/OFFLINE.*ZONES\s+KUBERNETES-VERSION\s+ENDPOINT/);
-    expect((await kubectl('cluster1', ['-n', ns, 'get', 'fdeploy'])).split('\n')[0]).toMatch(
-      /^NAME\s+PROPAGATED\s+REASON\s+AGE/,
-    );
+    expect(
+      (await kubectl('cluster1', ['-n', ns, 'get', 'federateddeployments.types.kubefed.io'])).split('\n')[0],
+    ).toMatch(/^NAME\s+PROPAGATED\s+REASON\s+READY\s+AGE/);
     expect((await kubectl('cluster1', ['-n', ns, 'get', 'ftc'])).split('\n')[1]).toMatch(
       /^deployments\.apps\s+Deployment\s+Enabled/,
     );

@@ -606,7 +606,8 @@ describe('helm chart: namespace-scoped install on cluster1, control plane under 
         const f = await getObject<Parameters<typeof propagation>[0]>('cluster1', [
           '-n',
           ns,
-          'federatedconfigmaps',
+          // Qualified: other tests' per-run groups define FederatedConfigMaps too.
+          'federatedconfigmaps.types.kubefed.io',
           'greeting',
         ]);
         assertRunning();
@@ -769,7 +770,7 @@ describe('helm chart: namespace-scoped install on cluster1, control plane under 
       '-n',
       ns,
       'delete',
-      'federatedconfigmap',
+      'federatedconfigmaps.types.kubefed.io',
       'greeting',
       '--ignore-not-found',
       '--timeout=60s',
