@@ -185,6 +185,24 @@ describe('validateFederatedObject', () => {
       /must be <group>\/<version>/,
     ],
     ['a template that is not an object', { template: 'ConfigMap' }, 'spec.template', /must be an object/],
+    [
+      'template labels with a number value',
+      { template: { metadata: { labels: { tier: 1 } } } },
+      'spec.template.metadata.labels["tier"]',
+      /Invalid value: 1: labels map keys to string values; quote the value/,
+    ],
+    [
+      'template annotations that are a list',
+      { template: { metadata: { annotations: ['a'] } } },
+      'spec.template.metadata.annotations',
+      /annotations map keys to string values/,
+    ],
+    [
+      'template metadata that is a string',
+      { template: { metadata: 'x' } },
+      'spec.template.metadata',
+      /must be an object/,
+    ],
   ])('refuses %s', (_, spec, field, message) => {
     expect(validateFederatedObject(obj(spec), FCM)).toContainEqual({
       field,

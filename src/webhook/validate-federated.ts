@@ -103,6 +103,22 @@ function template(errs: FieldErrors, t: unknown, ref: FederatedKindRef): void {
     errs.add('spec.template', 'must be an object: the target object without name and namespace');
     return;
   }
+  // What rendering refuses (ComputeResourceFailed in every cluster) is refused here already.
+  const metadata = t.metadata;
+  if (metadata !== undefined && metadata !== null && !isRecord(metadata)) {
+    errs.add('spec.template.metadata', 'must be an object (labels, annotations…)');
+  } else if (isRecord(metadata)) {
+    for (const field of ['labels', 'annotations'] as const) {
+      const map = metadata[field];
+      if (map === undefined || map === null) continue;
+      const bad = isRecord(map) ? Object.entries(map).find(([, v]) => typeof v !== 'string') : undefined;
+      if (!isRecord(map) || bad)
+        errs.add(
+          `spec.template.metadata.${field}${bad ? `[${JSON.stringify(bad[0])}]` : ''}`,
+          `Invalid value: ${JSON.stringify(bad ? bad[1] : map)}: ${field} map keys to string values; quote the value`,
+        );
+    }
+  }
   const targetKind = ref.kind.startsWith('Federated') ? ref.kind.slice('Federated'.length) : undefined;
   if (t.kind !== undefined && targetKind && t.kind !== targetKind) {
     errs.add(

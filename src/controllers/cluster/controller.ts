@@ -10,6 +10,7 @@ import { KubeFedClusterDefinition, type KubeFedCluster } from '../../api/core.js
 import { resourceRefOf } from '../../api/index.js';
 import type { ClusterClient } from '../../kube/client.js';
 import { Controller, requeueAfter, type ReconcileResult } from '../../kube/controller.js';
+import { isNotFound } from '../../kube/errors.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { SharedInformers } from '../../kube/informers.js';
 import type { Logger } from '../../kube/log.js';
@@ -163,12 +164,18 @@ export class ClusterHealthController {
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const next = nextStatus(cluster.status, outcome, streak, settings, now);
     if (next) {
-      await this.statusClient.patch(
-        name,
-        'merge',
-        { status: next },
-        { namespace: this.options.namespace, subresource: 'status' },
-      );
+      try {
+        await this.statusClient.patch(
+          name,
+          'merge',
+          { status: next },
+          { namespace: this.options.namespace, subresource: 'status' },
+        );
+      } catch (err) {
+        // Deleted while it was probed (the cache lags): its deletion event cleans up; not a failure.
+        if (isNotFound(err)) return { kind: 'done' };
+        throw err;
+      }
       const wasReady = isReady(cluster.status);
       const ready = isReady(next);
       if (wasReady !== ready || !cluster.status?.conditions?.length) {

@@ -51,6 +51,11 @@ describe('cluster health', () => {
         ['Offline', 'False', 'ClusterReachable'],
       ],
     );
+    // The answer says why: e.g. a bad or expired token.
+    expect(conditionsFor({ kind: 'notOk', body: 'Unauthorized\n' }, now)[0]!.message).toBe(
+      '/healthz responded without ok: Unauthorized',
+    );
+    expect(conditionsFor({ kind: 'notOk', body: '' }, now)[0]!.message).toBe('/healthz responded without ok');
     expect(conditionsFor(down, now)).toEqual([
       {
         type: 'Offline',

@@ -4,7 +4,7 @@
  *
  * Conditions follow upstream KubeFed v0.10 exactly (one set per probe result):
  * - healthy:      Ready=True  ClusterReady "/healthz responded with ok"
- * - not ok:       Ready=False ClusterNotReady "/healthz responded without ok", Offline=False ClusterReachable
+ * - not ok:       Ready=False ClusterNotReady "/healthz responded without ok[: <answer>]", Offline=False ClusterReachable
  * - unreachable:  Offline=True ClusterNotReachable "cluster is not reachable: <error>"
  * - bad config:   ConfigMalformed=True ClusterConfigMalformed
  *
@@ -56,7 +56,8 @@ export function conditionsFor(outcome: ProbeOutcome, now: string): ClusterCondit
           type: 'Ready',
           status: 'False',
           reason: 'ClusterNotReady',
-          message: '/healthz responded without ok',
+          // Upstream's text, plus the answer: "Unauthorized" (a bad or expired token) or the failed checks.
+          message: `/healthz responded without ok${outcome.body.trim() ? `: ${outcome.body.trim()}` : ''}`,
           lastProbeTime: now,
         },
         {

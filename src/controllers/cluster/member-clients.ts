@@ -24,7 +24,8 @@ export function memberCredentials(
   if (!secret)
     return { kind: 'malformed', error: `secret ${cluster.metadata.namespace}/${secretName} not found` };
   const token64 = (secret.data as Record<string, string> | undefined)?.token;
-  if (!token64)
+  // An empty value is present, not missing: it gets the "empty data.token" message below.
+  if (token64 === undefined || token64 === null)
     return {
       kind: 'malformed',
       error: `secret ${cluster.metadata.namespace}/${secretName} has no data.token`,
@@ -40,6 +41,18 @@ export function memberCredentials(
     return {
       kind: 'malformed',
       error: 'spec.disabledTLSValidations: "*" cannot be combined with other values',
+    };
+  }
+  // A caBundle without a PEM certificate would silently verify against nothing and surface
+  // later as an unclear TLS error ("unable to verify the first certificate"): say so here.
+  if (
+    spec.caBundle &&
+    !Buffer.from(spec.caBundle, 'base64').toString('latin1').includes('-----BEGIN CERTIFICATE-----')
+  ) {
+    return {
+      kind: 'malformed',
+      error:
+        'spec.caBundle holds no PEM certificate: set it to the base64 of the PEM CA file (-----BEGIN CERTIFICATE-----…), or leave it empty to use the system roots',
     };
   }
   if (spec.proxyURL) {
