@@ -202,8 +202,9 @@ interface ClusterOutcome {
 interface FtcOutcome {
   kind: 'ftc';
   propagationController: 'Running' | 'NotRunning';
-  /** Fragment of the manager log that says why nothing propagates. */
-  log: string;
+  /** The Warning Event on the FTC that says why nothing propagates, and a fragment of its message. */
+  event: string;
+  message: string;
 }
 type Outcome = Refused | Propagation | EventOnly | RspOutcome | ClusterOutcome | FtcOutcome;
 
@@ -775,7 +776,12 @@ const CASES: Case[] = [
         },
       ),
     ],
-    outcome: { kind: 'ftc', propagationController: 'Running', log: 'federatedwidgets' },
+    outcome: {
+      kind: 'ftc',
+      propagationController: 'NotRunning',
+      event: 'FederatedTypeNotFound',
+      message: 'federatedwidgets',
+    },
   },
   {
     id: 'ftc-federated-crd-missing',
@@ -793,7 +799,12 @@ const CASES: Case[] = [
         },
       ),
     ],
-    outcome: { kind: 'ftc', propagationController: 'Running', log: 'federatedsecrets' },
+    outcome: {
+      kind: 'ftc',
+      propagationController: 'NotRunning',
+      event: 'FederatedTypeNotFound',
+      message: 'federatedsecrets',
+    },
   },
   {
     id: 'ftc-bad-scope',
@@ -1281,15 +1292,8 @@ async function checkCase(c: Case): Promise<unknown> {
       JSON.stringify(f?.status),
     ];
   });
-  const line = await waitFor(`${c.id}: the manager log says why`, () => {
-    const l = cp.log.split('\n').find((x) => x.includes(o.log) && x.includes('list/watch failed'));
-    return Promise.resolve<[boolean, string, string]>([
-      l !== undefined,
-      l!,
-      `no log line mentioning ${o.log}`,
-    ]);
-  });
-  return { status: f.status, log: line.slice(0, 400) };
+  const e = await waitForEvent(kfns, name, o.event, o.message);
+  return { status: f.status, event: `${e.reason}: ${e.message}` };
 }
 
 /** The extra FederatedTypeConfigs and KubeFedClusters of the cases, removed before teardown. */

@@ -9,7 +9,8 @@ import { FederatedTypeConfigDefinition, type FederatedTypeConfig } from '../../a
 import { resourceRefOf } from '../../api/index.js';
 import type { ControlPlaneScope } from '../../federation/placement.js';
 import type { ClusterClient } from '../../kube/client.js';
-import { Controller, done, requeue, type ReconcileResult } from '../../kube/controller.js';
+import { Controller, done, requeue, requeueAfter, type ReconcileResult } from '../../kube/controller.js';
+import { EventRecorder } from '../../kube/events.js';
 import { isNotFound } from '../../kube/errors.js';
 import type { Informer } from '../../kube/informer.js';
 import type { SharedInformers } from '../../kube/informers.js';
@@ -21,6 +22,9 @@ import { StatusController } from '../status/controller.js';
 import { statusCollectionEnabled } from '../status/status-type.js';
 import { SyncController, type SyncSettings } from '../sync/controller.js';
 import { desiredTypeConfigState, FTC_FINALIZER, NAMESPACES_FTC } from './state.js';
+
+/** How often an FTC whose type is not served is looked at again. */
+const MISSING_TYPE_RECHECK_MS = 15_000;
 
 export interface TypeConfigControllerOptions {
   host: ClusterClient;
@@ -47,8 +51,14 @@ export class TypeConfigController {
   private readonly ftcs: Informer<FederatedTypeConfig>;
   private readonly client: ResourceClient<FederatedTypeConfig>;
   private readonly running = new Map<string, Running>();
+  private readonly recorder: EventRecorder;
 
   constructor(private readonly options: TypeConfigControllerOptions) {
+    this.recorder = new EventRecorder({
+      client: options.host,
+      component: 'federatedtypeconfig-controller',
+      log: options.log,
+    });
     const ref = resourceRefOf(FederatedTypeConfigDefinition);
     this.ftcs = options.informers.get<FederatedTypeConfig>(options.host, ref, {
       namespace: options.namespace,
@@ -138,6 +148,13 @@ export class TypeConfigController {
       const generation = ftc.metadata.generation ?? 0;
       const current = this.running.get(name);
       if (current && (!state.run || current.generation !== generation)) await this.stopSync(name);
+      // A type the host does not serve cannot be watched: say so instead of reporting Running.
+      const missing = state.run && !this.running.has(name) ? await this.missingType(ftc) : undefined;
+      if (missing) {
+        this.recorder.event(ftc, 'Warning', missing.reason, missing.message);
+        await this.writeStatus(ftc, generation, false);
+        return requeueAfter(MISSING_TYPE_RECHECK_MS);
+      }
       if (state.run && !this.running.has(name)) {
         this.options.log.info({ type: name, generation }, 'starting sync controller');
         const sync = new SyncController({
@@ -170,19 +187,7 @@ export class TypeConfigController {
         collector?.start();
         this.running.set(name, { generation, sync, ...(collector ? { status: collector } : {}) });
       }
-      const status = {
-        observedGeneration: generation,
-        propagationController: state.run ? ('Running' as const) : ('NotRunning' as const),
-        statusController: this.running.get(name)?.status ? ('Running' as const) : ('NotRunning' as const),
-      };
-      const prev = ftc.status;
-      if (
-        prev?.observedGeneration !== status.observedGeneration ||
-        prev?.propagationController !== status.propagationController ||
-        prev?.statusController !== status.statusController
-      ) {
-        await this.client.patch(name, 'merge', { status }, { namespace: ns, subresource: 'status' });
-      }
+      await this.writeStatus(ftc, generation, state.run);
     } catch (err) {
       // Gone meanwhile (the cache lags our own finalizer removal): its deletion event follows.
       if (isNotFound(err)) return done;
@@ -190,5 +195,73 @@ export class TypeConfigController {
       return requeue;
     }
     return done;
+  }
+
+  /** Writes observedGeneration and what runs, when that changed. */
+  private async writeStatus(
+    ftc: FederatedTypeConfig,
+    generation: number,
+    propagating: boolean,
+  ): Promise<void> {
+    const name = ftc.metadata.name!;
+    const status = {
+      observedGeneration: generation,
+      propagationController: propagating ? ('Running' as const) : ('NotRunning' as const),
+      statusController: this.running.get(name)?.status ? ('Running' as const) : ('NotRunning' as const),
+    };
+    const prev = ftc.status;
+    if (
+      prev?.observedGeneration !== status.observedGeneration ||
+      prev?.propagationController !== status.propagationController ||
+      prev?.statusController !== status.statusController
+    ) {
+      await this.client.patch(
+        name,
+        'merge',
+        { status },
+        { namespace: this.options.namespace, subresource: 'status' },
+      );
+    }
+  }
+
+  /** The federated or target type the host does not serve, if either; looked at again later. */
+  private async missingType(
+    ftc: FederatedTypeConfig,
+  ): Promise<{ reason: 'FederatedTypeNotFound' | 'TargetTypeNotFound'; message: string } | undefined> {
+    const f = ftc.spec.federatedType;
+    const t = ftc.spec.targetType;
+    if (!(await serves(this.options.host, f))) {
+      return {
+        reason: 'FederatedTypeNotFound',
+        message: `the host cluster does not serve ${f.pluralName}.${f.group ?? ''}/${f.version} (CRD missing): run kubefedctl enable ${ftc.metadata.name} to create it; propagation starts once it is served`,
+      };
+    }
+    if (!(await serves(this.options.host, t))) {
+      return {
+        reason: 'TargetTypeNotFound',
+        message: `the host cluster does not serve ${t.pluralName}${t.group ? `.${t.group}` : ''}/${t.version}: install that API (e.g. its CRD) or fix spec.targetType; propagation starts once it is served`,
+      };
+    }
+    return undefined;
+  }
+}
+
+/** Whether the cluster serves `plural` in group/version (its API discovery document lists it). */
+async function serves(
+  client: ClusterClient,
+  t: { group?: string | undefined; version: string; pluralName: string },
+): Promise<boolean> {
+  const path = t.group ? `/apis/${t.group}/${t.version}` : `/api/${t.version}`;
+  try {
+    const list = await client.request<{ resources?: { name: string }[] }>({
+      method: 'GET',
+      path,
+      verb: 'discovery',
+      timeoutMs: 10_000,
+    });
+    return (list.resources ?? []).some((r) => r.name === t.pluralName);
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
   }
 }
