@@ -451,8 +451,14 @@ const CASES: Case[] = [
     id: 'placement-unknown-cluster-only',
     what: 'placement to an unknown cluster only',
     objects: () => [fedConfigMap('pl-unknown', { placement: { clusters: [{ name: 'no-such-cluster' }] } })],
-    // Upstream behaviour: unregistered names are dropped silently (kubefedctl status lists them).
-    outcome: { kind: 'propagation', resource: FCM, clusters: [], status: 'True' },
+    // Unregistered names are dropped, as upstream, but not silently: a Warning Event names them.
+    outcome: {
+      kind: 'propagation',
+      resource: FCM,
+      clusters: [],
+      status: 'True',
+      event: { reason: 'UnknownClusters', message: 'no-such-cluster' },
+    },
   },
   {
     id: 'placement-unknown-and-known',
@@ -467,6 +473,7 @@ const CASES: Case[] = [
       resource: FCM,
       clusters: ['cluster2:'],
       status: 'True',
+      event: { reason: 'UnknownClusters', message: 'no-such-cluster' },
       members: async (name) => {
         expect(await getObject('cluster2', ['-n', ns, 'configmap', name])).toBeDefined();
         expect(await getObject('cluster3', ['-n', ns, 'configmap', name])).toBeUndefined();

@@ -409,6 +409,14 @@ export class SyncController {
         });
       return done;
     }
+    // Upstream drops unknown names silently; say which (deduplicated by the recorder).
+    if (placement.unknownClusters.length > 0 && !deleting)
+      this.recorder.event(
+        fed,
+        'Warning',
+        'UnknownClusters',
+        `spec.placement.clusters names clusters that are not joined: ${placement.unknownClusters.join(', ')}; they are left out (kubefedctl get clusters lists the joined ones)`,
+      );
 
     const rendered = new Map<string, RenderOutcome>();
     for (const c of placement.ready) {
