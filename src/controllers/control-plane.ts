@@ -13,7 +13,7 @@ import {
   validateKubeFedConfig,
   type DefaultedKubeFedConfigSpec,
 } from '../api/kubefedconfig.js';
-import type { ClusterClient } from '../kube/client.js';
+import { ClusterClient } from '../kube/client.js';
 import { isAlreadyExists, isNotFound } from '../kube/errors.js';
 import { EventRecorder } from '../kube/events.js';
 import { LeaderElector } from '../kube/leaderelection.js';
@@ -116,6 +116,13 @@ export async function runControlPlane(options: ControlPlaneOptions, signal: Abor
   const identity = options.identity ?? `${os.hostname()}_${randomUUID()}`;
   const le = loaded.spec.leaderElect;
 
+  // Leader election gets a client of its own, as client-go's does: a busy leader's renewals must not
+  // wait behind the controllers' host requests in the shared client's rate limiter and connection
+  // pool, or they miss the renew deadline and the leader exits (seen with 500 objects on a loaded
+  // machine: test/integration/faults.test.ts).
+  const electionClient = options.leaderElect
+    ? new ClusterClient(host.credentials, { userAgent: `${COMPONENT}/leader-election` })
+    : undefined;
   const manager = new Manager({
     name: COMPONENT,
     metrics,
@@ -125,7 +132,7 @@ export async function runControlPlane(options: ControlPlaneOptions, signal: Abor
       ? {
           leaderElection: (callbacks) =>
             new LeaderElector({
-              client: host,
+              client: electionClient!,
               namespace,
               name: options.leaseName ?? COMPONENT,
               identity,
@@ -221,5 +228,6 @@ export async function runControlPlane(options: ControlPlaneOptions, signal: Abor
     await typeConfigs.stopAll().catch(() => undefined);
     await recorder.flush().catch(() => undefined);
     await members.closeAll();
+    await electionClient?.close().catch(() => undefined);
   }
 }

@@ -2,7 +2,11 @@
  * A real kubefed-controller-manager process over the shared local clusters, for propagation tests:
  * cluster1 (host) and cluster1..3 joined into a kubefed namespace of this run, with the federated
  * CRDs of the chart copied into a federated API group of this run only, so this control plane,
- * which watches every namespace, never acts on federated objects of other tests.
+ * which watches every namespace, never acts on federated objects of other tests. Member copies are
+ * another matter: like upstream, a control plane removes the managed label from member objects of
+ * its target types that have no federated object in its group, so two control planes federating the
+ * same type at once undo each other's copies. Integration files therefore run one at a time
+ * (vitest fileParallelism: false); run files concurrently only when they federate different types.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -217,26 +221,7 @@ export class TestControlPlane {
     for (const t of this.types) await apply('cluster1', this.typeConfig(t));
     const port = (await freePorts(1))[0]!;
     this.metricsUrl = `http://127.0.0.1:${port}/metrics`;
-    this.manager = spawn(
-      process.execPath,
-      [
-        MANAGER,
-        '--kubeconfig',
-        inject('kubeconfig'),
-        '--context',
-        'cluster1',
-        '--kubefed-namespace',
-        this.kfns,
-        '--metrics-addr',
-        `127.0.0.1:${port}`,
-        ...(this.opts.managerArgs ?? []),
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    this.manager.stderr!.on(
-      'data',
-      (d: Buffer) => (this.managerLog = (this.managerLog + d.toString()).slice(-200_000)),
-    );
+    this.manager = this.spawnManager(port);
     for (const m of MEMBERS) {
       const r = await this.kubefedctl(
         'join',
@@ -276,11 +261,13 @@ export class TestControlPlane {
         ),
       ),
     );
-    const manager = this.manager;
-    if (manager && manager.exitCode === null && manager.signalCode === null) {
-      const exited = new Promise((r) => manager.once('exit', r));
-      manager.kill('SIGTERM');
-      await exited;
+    for (const manager of [this.manager, ...this.replicas.map((r) => r.child)]) {
+      if (manager && manager.exitCode === null && manager.signalCode === null) {
+        this.stopping.add(manager);
+        const exited = new Promise((r) => manager.once('exit', r));
+        manager.kill('SIGTERM');
+        await exited;
+      }
     }
     if (process.env.PROPAGATION_TEST_LOG) writeFileSync(process.env.PROPAGATION_TEST_LOG, this.managerLog);
     for (const m of MEMBERS)
@@ -340,4 +327,110 @@ export class TestControlPlane {
           () => undefined,
         );
   }
+
+  // ---- Faults: killing and restarting manager processes (test/integration/faults.test.ts) ----
+
+  /** Manager replicas started by `startReplica`, each with its own leader-election identity. */
+  private readonly replicas: { identity: string; child: ChildProcess }[] = [];
+  /** Processes this object stopped itself (killManager, teardown). */
+  private readonly stopping = new Set<ChildProcess>();
+  /**
+   * Exits of manager processes nobody asked for (a crash, or leadership lost: the manager exits so
+   * that its Deployment restarts it), with the last lines of the log at that moment.
+   */
+  readonly unexpectedExits: {
+    pid: number | undefined;
+    code: number | null;
+    signal: string | null;
+    log: string;
+  }[] = [];
+
+  private spawnManager(port: number, extraArgs: string[] = []): ChildProcess {
+    const child = spawn(
+      process.execPath,
+      [
+        MANAGER,
+        '--kubeconfig',
+        inject('kubeconfig'),
+        '--context',
+        'cluster1',
+        '--kubefed-namespace',
+        this.kfns,
+        '--metrics-addr',
+        `127.0.0.1:${port}`,
+        ...(this.opts.managerArgs ?? []),
+        ...extraArgs,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child.once('exit', (code, signal) => {
+      if (!this.stopping.has(child))
+        this.unexpectedExits.push({ pid: child.pid, code, signal, log: this.managerLog.slice(-4000) });
+    });
+    // Every process of this control plane logs into the one log (security tests scan all of it).
+    child.stderr.on(
+      'data',
+      (d: Buffer) => (this.managerLog = (this.managerLog + d.toString()).slice(-200_000)),
+    );
+    return child;
+  }
+
+  /** The pid of the manager process started by `setup` (or the latest `restartManager`). */
+  get managerPid(): number | undefined {
+    return this.manager?.pid;
+  }
+
+  /** Sends `signal` (default SIGKILL) to the manager process and waits until it has exited. */
+  async killManager(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.manager) this.stopping.add(this.manager);
+    await stopProcess(this.manager, signal);
+  }
+
+  /** Starts the manager again (after `killManager`), on the same metrics address. */
+  restartManager(): void {
+    if (this.manager && this.manager.exitCode === null && this.manager.signalCode === null)
+      throw new Error('restartManager: the manager is still running; killManager first');
+    this.manager = this.spawnManager(Number(new URL(this.metricsUrl).port));
+  }
+
+  /** Starts one more manager process (same lease, identity `identity`, own metrics port). */
+  async startReplica(identity: string): Promise<{ child: ChildProcess; metricsUrl: string }> {
+    const port = (await freePorts(1))[0]!;
+    const child = this.spawnManager(port, ['--identity', identity]);
+    this.replicas.push({ identity, child });
+    return { child, metricsUrl: `http://127.0.0.1:${port}/metrics` };
+  }
+
+  /** The replica started with `identity`, if any. */
+  replica(identity: string): ChildProcess | undefined {
+    return this.replicas.find((r) => r.identity === identity)?.child;
+  }
+
+  /** The holder of the control plane's leader-election Lease, or undefined when there is none. */
+  async leaseHolder(): Promise<LeaseSpec> {
+    const lease = await getObject<KubeObject & { spec?: Record<string, unknown> }>('cluster1', [
+      '-n',
+      this.kfns,
+      'lease',
+      'kubefed-controller-manager',
+    ]);
+    return lease?.spec ?? {};
+  }
+}
+
+/** The fields of a coordination.k8s.io Lease's spec that leader election writes. */
+export interface LeaseSpec {
+  holderIdentity?: string;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseDurationSeconds?: number;
+  leaseTransitions?: number;
+}
+
+/** Signals a child process and waits for it to exit (nothing when it has exited already). */
+export async function stopProcess(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill(signal);
+  await exited;
 }
