@@ -1,40 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeServingCert, type ServingCert } from '../../test/support/webhook.js';
 import { startWebhookServer, type WebhookServer } from './server.js';
-
-/** A CA and a serving certificate for 127.0.0.1 signed by it, made with the openssl CLI in `dir`. */
-function makeCerts(dir: string, cn: string): { ca: string; cert: string; key: string } {
-  mkdirSync(dir, { recursive: true });
-  const f = (n: string) => path.join(dir, n);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  ssl('req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '1', '-subj', `/CN=${cn}`);
-  ssl('req', ...ec, '-keyout', f('tls.key'), '-out', f('tls.csr'), '-subj', '/CN=127.0.0.1');
-  writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    f('tls.csr'),
-    '-CA',
-    f('ca.crt'),
-    '-CAkey',
-    f('ca.key'),
-    '-CAcreateserial',
-    '-out',
-    f('tls.crt'),
-    '-days',
-    '1',
-    '-extfile',
-    f('ext.cnf'),
-  );
-  return { ca: f('ca.crt'), cert: f('tls.crt'), key: f('tls.key') };
-}
 
 function request(
   port: number,
@@ -59,11 +30,11 @@ function request(
 
 const work = mkdtempSync(path.join(tmpdir(), 'kubefed-webhook-unit-'));
 const certDir = path.join(work, 'serving');
-let first: ReturnType<typeof makeCerts>;
+let first: ServingCert;
 let server: WebhookServer;
 
 beforeAll(async () => {
-  first = makeCerts(path.join(work, 'first'), 'first-ca');
+  first = makeServingCert(path.join(work, 'first'), 'first-ca');
   mkdirSync(certDir);
   copyFileSync(first.cert, path.join(certDir, 'tls.crt'));
   copyFileSync(first.key, path.join(certDir, 'tls.key'));
@@ -122,7 +93,7 @@ describe('startWebhookServer', () => {
   });
 
   it('serves a renewed certificate once the files change, without a restart', async () => {
-    const second = makeCerts(path.join(work, 'second'), 'second-ca');
+    const second = makeServingCert(path.join(work, 'second'), 'second-ca');
     copyFileSync(second.key, path.join(certDir, 'tls.key'));
     copyFileSync(second.cert, path.join(certDir, 'tls.crt'));
     const deadline = Date.now() + 10_000;

@@ -11,8 +11,8 @@
  * All cases are applied up front (beforeAll of the catalogue), so their waits overlap.
  * BAD_INPUT_REPORT=<file> writes the observed outcome of every case there (JSON lines).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -28,7 +28,8 @@ import {
   type TargetType,
 } from '../support/control-plane.js';
 import { pollUntil } from '../../src/poll.js';
-import { installCrds, kubectl, REPO_ROOT, run, uniqueName } from '../support/local.js';
+import { installCrds, kubectl, run, uniqueName } from '../support/local.js';
+import { makeServingCert, startLocalWebhook, type LocalWebhook } from '../support/webhook.js';
 
 const CONFIGMAPS: TargetType = {
   version: 'v1',
@@ -1441,70 +1442,10 @@ describe('bad input on a control plane without the webhook', () => {
 // ---------------------------------------------------------------------------------------------
 // The same cases with the admission webhook installed (server-side dry run: nothing is stored)
 
-const WEBHOOK = path.join(REPO_ROOT, 'dist', 'cli', 'webhook.js');
 const whNs = uniqueName('kf-bad-wh');
 const SELECTOR_LABEL = 'kubefed-bad-input-test';
 const webhookConfig = `kubefed-bad-input-${whNs}`;
-let webhookServer: ChildProcess | undefined;
-let webhookLog = '';
-
-/** A CA and a serving certificate for IP 127.0.0.1 signed by it (openssl CLI), as webhook.test.ts. */
-function makeServingCert(dir: string): string {
-  const f = (n: string) => path.join(dir, n);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  ssl(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    f('ca.key'),
-    '-out',
-    f('ca.crt'),
-    '-days',
-    '1',
-    '-subj',
-    '/CN=bad-input-ca',
-  );
-  ssl('req', ...ec, '-keyout', f('tls.key'), '-out', f('tls.csr'), '-subj', '/CN=127.0.0.1');
-  writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    f('tls.csr'),
-    '-CA',
-    f('ca.crt'),
-    '-CAkey',
-    f('ca.key'),
-    '-CAcreateserial',
-    '-out',
-    f('tls.crt'),
-    '-days',
-    '1',
-    '-extfile',
-    f('ext.cnf'),
-  );
-  return readFileSync(f('ca.crt'), 'utf8');
-}
-
-async function startWebhook(certDir: string): Promise<number> {
-  const child = spawn(process.execPath, [WEBHOOK, '--secure-port', '0', '--cert-dir', certDir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  webhookServer = child;
-  child.stderr.on('data', (c: Buffer) => (webhookLog += c.toString()));
-  return pollUntil(
-    'kubefed-webhook to log the address it listens on',
-    () => {
-      if (child.exitCode !== null)
-        throw new Error(`kubefed-webhook exited ${child.exitCode}:\n${webhookLog}`);
-      const m = /"address":"127\.0\.0\.1:(\d+)"/.exec(webhookLog);
-      return m ? { done: true, value: Number(m[1]) } : { done: false, seen: webhookLog };
-    },
-    { timeoutMs: 15_000, intervalMs: 100 },
-  );
-}
+let webhookServer: LocalWebhook | undefined;
 
 function validatingWebhooks(port: number, caBundle: string) {
   const hooks = [
@@ -1570,9 +1511,9 @@ describe('bad input with the admission webhook installed', () => {
     await kubectl('cluster1', ['create', 'namespace', whNs]);
     await kubectl('cluster1', ['label', 'namespace', whNs, `${SELECTOR_LABEL}=${whNs}`]);
     const certDir = path.join(work, 'serving');
-    mkdirSync(certDir);
-    const caPem = makeServingCert(certDir);
-    const port = await startWebhook(certDir);
+    const { caPem } = makeServingCert(certDir, 'bad-input-ca');
+    webhookServer = await startLocalWebhook(certDir);
+    const port = webhookServer.port;
     await kubectlRun(
       ['apply', '-f', '-'],
       JSON.stringify(validatingWebhooks(port, Buffer.from(caPem).toString('base64'))),
@@ -1608,11 +1549,7 @@ describe('bad input with the admission webhook installed', () => {
     await kubectl('cluster1', ['delete', 'namespace', whNs, '--wait=false', '--ignore-not-found']).catch(
       () => '',
     );
-    if (webhookServer && webhookServer.exitCode === null) {
-      const exited = new Promise((resolve) => webhookServer!.once('exit', resolve));
-      webhookServer.kill('SIGTERM');
-      await exited;
-    }
+    await webhookServer?.stop();
   });
 
   for (const c of CASES) {

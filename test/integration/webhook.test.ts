@@ -6,15 +6,14 @@
  * this test crashes before cleaning up. Invalid objects are refused at `kubectl apply` with the
  * field-specific message; valid ones are stored; a KubeFedConfig is stored with its defaults.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pollUntil } from '../../src/poll.js';
-import { installCrds, kubectl, REPO_ROOT, run, uniqueName, type RunResult } from '../support/local.js';
+import { installCrds, kubectl, run, uniqueName, type RunResult } from '../support/local.js';
+import { makeServingCert, startLocalWebhook, type LocalWebhook } from '../support/webhook.js';
 
-const WEBHOOK = path.join(REPO_ROOT, 'dist', 'cli', 'webhook.js');
 const runId = uniqueName('kf-webhook');
 const ns = runId;
 /** A namespace without the selector label: objects there must never reach the webhook. */
@@ -24,8 +23,7 @@ const lateNs = `${runId}-late`;
 const SELECTOR_LABEL = 'kubefed-webhook-test';
 const configName = `kubefed-webhook-test-${runId}`;
 const work = mkdtempSync(path.join(tmpdir(), 'kubefed-webhook-it-'));
-let server: ChildProcess | undefined;
-let serverLog = '';
+let server: LocalWebhook | undefined;
 
 const kubectlRun = (args: string[], input?: unknown): Promise<RunResult> =>
   run(
@@ -34,66 +32,6 @@ const kubectlRun = (args: string[], input?: unknown): Promise<RunResult> =>
     input === undefined ? {} : { input: JSON.stringify(input) },
   );
 const apply = (obj: unknown, ...flags: string[]) => kubectlRun(['apply', ...flags, '-f', '-'], obj);
-
-/** A CA and a serving certificate for IP 127.0.0.1 signed by it (openssl CLI). */
-function makeServingCert(dir: string): { caPem: string } {
-  const f = (n: string) => path.join(dir, n);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  ssl(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    f('ca.key'),
-    '-out',
-    f('ca.crt'),
-    '-days',
-    '1',
-    '-subj',
-    '/CN=webhook-test-ca',
-  );
-  ssl('req', ...ec, '-keyout', f('tls.key'), '-out', f('tls.csr'), '-subj', '/CN=127.0.0.1');
-  writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    f('tls.csr'),
-    '-CA',
-    f('ca.crt'),
-    '-CAkey',
-    f('ca.key'),
-    '-CAcreateserial',
-    '-out',
-    f('tls.crt'),
-    '-days',
-    '1',
-    '-extfile',
-    f('ext.cnf'),
-  );
-  return { caPem: readFileSync(f('ca.crt'), 'utf8') };
-}
-
-/** Starts the webhook on a free port (--secure-port 0) and returns the port from its log. */
-async function startWebhook(certDir: string): Promise<number> {
-  const child = spawn(
-    process.execPath,
-    [WEBHOOK, '--secure-port', '0', '--cert-dir', certDir, '--log-level', 'debug'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  server = child;
-  child.stderr.on('data', (c: Buffer) => (serverLog += c.toString()));
-  return pollUntil(
-    'kubefed-webhook to log the address it listens on',
-    () => {
-      if (child.exitCode !== null) throw new Error(`kubefed-webhook exited ${child.exitCode}:\n${serverLog}`);
-      const m = /"address":"127\.0\.0\.1:(\d+)"/.exec(serverLog);
-      return m ? { done: true, value: Number(m[1]) } : { done: false, seen: serverLog };
-    },
-    { timeoutMs: 15_000, intervalMs: 100 },
-  );
-}
 
 interface Hook {
   path: string;
@@ -195,9 +133,9 @@ beforeAll(async () => {
   await kubectl('cluster1', ['label', 'namespace', ns, `${SELECTOR_LABEL}=${runId}`]);
   await kubectl('cluster1', ['create', 'namespace', otherNs]);
   const certDir = path.join(work, 'serving');
-  mkdirSync(certDir);
-  const { caPem } = makeServingCert(certDir);
-  const port = await startWebhook(certDir);
+  const { caPem } = makeServingCert(certDir, 'webhook-test-ca');
+  server = await startLocalWebhook(certDir, ['--log-level', 'debug']);
+  const port = server.port;
   const caBundle = Buffer.from(caPem).toString('base64');
   const validating = {
     apiVersion: 'admissionregistration.k8s.io/v1',
@@ -271,11 +209,7 @@ afterAll(async () => {
     await kubectl('cluster1', ['delete', 'namespace', n, '--wait=false', '--ignore-not-found']).catch(
       () => '',
     );
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server!.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await server?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -598,7 +532,7 @@ describe('kubefed-webhook on cluster1', () => {
   });
 
   it('logged every review it answered', () => {
-    expect(serverLog).toMatch(/"path":"\/validate-federated","status":200/);
-    expect(serverLog).toMatch(/"path":"\/default-kubefedconfig","status":200/);
+    expect(server!.log()).toMatch(/"path":"\/validate-federated","status":200/);
+    expect(server!.log()).toMatch(/"path":"\/default-kubefedconfig","status":200/);
   });
 });
