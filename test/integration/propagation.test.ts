@@ -149,13 +149,19 @@ describe('sync controller', () => {
     for (const d of [d2!, d3!]) {
       expect(d.metadata.labels).toEqual({ app: 'web', 'kubefed.io/managed': 'true' });
     }
-    const pv = await getObject<
-      KubeObject & { status: { clusterVersions: { clusterName: string; version: string }[] } }
-    >('cluster1', ['-n', ns, 'propagatedversion', 'deployment-web']);
-    expect(pv?.status.clusterVersions).toEqual([
+    // The PropagatedVersion is written alongside the status (not before it): wait for it.
+    const expectedVersions = [
       { clusterName: 'cluster2', version: `gen:${d2!.metadata.generation}` },
       { clusterName: 'cluster3', version: `gen:${d3!.metadata.generation}` },
-    ]);
+    ];
+    const pv = await waitFor('the PropagatedVersion of deployment-web', async () => {
+      const pv = await getObject<
+        KubeObject & { status?: { clusterVersions?: { clusterName: string; version: string }[] } }
+      >('cluster1', ['-n', ns, 'propagatedversion', 'deployment-web']);
+      const seen = pv?.status?.clusterVersions;
+      return [JSON.stringify(seen) === JSON.stringify(expectedVersions), pv!, JSON.stringify(seen)];
+    });
+    expect(pv.status?.clusterVersions).toEqual(expectedVersions);
 
     // Idle: nothing is written while nothing changes.
     await new Promise((r) => setTimeout(r, 4000));

@@ -359,7 +359,10 @@ export class SyncController {
     const settings = this.options.settings();
     let fed = federated;
     const deleting = !!fed.metadata.deletionTimestamp;
-    if (!deleting && !fed.metadata.finalizers?.includes(SYNC_FINALIZER)) {
+    // First reconcile of this object: its PropagatedVersion is only ever written after the finalizer
+    // is in place, so there is none to read (if one exists anyway, writing it falls back to a patch).
+    const firstPass = !deleting && !fed.metadata.finalizers?.includes(SYNC_FINALIZER);
+    if (firstPass) {
       try {
         fed = await this.federatedClient.patch(
           fed.metadata.name!,
@@ -432,7 +435,8 @@ export class SyncController {
     }
     const hostNamespaceUid = this.namespaceTarget ? await this.hostNamespaceUid(name) : undefined;
     const pvKey = key;
-    if (!this.versions.has(pvKey)) this.versions.set(pvKey, await this.readVersion(fed));
+    if (!this.versions.has(pvKey))
+      this.versions.set(pvKey, firstPass ? undefined : await this.readVersion(fed));
     const previousVersion = this.versions.get(pvKey);
     const plan = planPropagation({
       federated: fed,
@@ -503,9 +507,11 @@ export class SyncController {
       placed: placement.clusters,
       written,
     });
-    if (nextVersion) {
+    // The PropagatedVersion and the status are independent writes: one round trip instead of two.
+    const versionWrite = async () => {
+      if (!nextVersion) return;
       try {
-        await this.writeVersion(fed, nextVersion);
+        await this.writeVersion(fed, nextVersion, previousVersion === undefined);
         this.versions.set(pvKey, nextVersion);
       } catch (err) {
         this.versions.delete(pvKey);
@@ -513,19 +519,21 @@ export class SyncController {
         const level = isForbidden(err) ? 'debug' : 'warn';
         this.options.log[level]({ err, key, type: this.name }, 'writing the propagated version failed');
       }
-    }
-
-    await this.writeStatus(
-      fed,
-      statusOutcomes(outcomes, placement.clusters),
-      outcomes.some((o) => o.wrote),
-      placement.reason
-        ? {
-            aggregateReason: placement.reason,
-            aggregateMessage: `namespace ${fed.metadata.namespace} is not federated`,
-          }
-        : {},
-    );
+    };
+    await Promise.all([
+      versionWrite(),
+      this.writeStatus(
+        fed,
+        statusOutcomes(outcomes, placement.clusters),
+        outcomes.some((o) => o.wrote),
+        placement.reason
+          ? {
+              aggregateReason: placement.reason,
+              aggregateMessage: `namespace ${fed.metadata.namespace} is not federated`,
+            }
+          : {},
+      ),
+    ]);
     return resultOf(nextStep(outcomes));
   }
 
@@ -659,7 +667,12 @@ export class SyncController {
     }
   }
 
-  private async writeVersion(fed: FederatedObject, status: PropagatedVersion): Promise<void> {
+  /** `absent`: none is known to exist, so create it first (a patch would only find it missing). */
+  private async writeVersion(
+    fed: FederatedObject,
+    status: PropagatedVersion,
+    absent: boolean,
+  ): Promise<void> {
     const def = this.federatedRef.namespaced
       ? PropagatedVersionDefinition
       : ClusterPropagatedVersionDefinition;
@@ -667,11 +680,13 @@ export class SyncController {
     const name = this.versionName(fed);
     const patchStatus = () =>
       this.versionClient.patch(name, 'merge', { status }, { ...ns, subresource: 'status' });
-    try {
-      await patchStatus();
-      return;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
+    if (!absent) {
+      try {
+        await patchStatus();
+        return;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
     }
     try {
       await this.versionClient.create({
