@@ -368,5 +368,14 @@ describe('informer', () => {
     expect(informer.store.byIndex('bucket', '1')).toHaveLength(100);
     expect(informer.store.byIndex('namespace', ns)).toHaveLength(200);
     expect(informer.stats.lists).toBe(1);
+    // The server keeps managedFields; the cache drops them (listed and watched objects alike).
+    expect(fresh.items[0]!.metadata.managedFields?.length).toBeGreaterThan(0);
+    expect(informer.store.list().filter((o) => o.metadata.managedFields !== undefined)).toEqual([]);
+    const late = new Informer({ client, resource: CONFIGMAPS, namespace: ns, labelSelector: 'churn=yes' });
+    late.start();
+    closers.push(() => late.stop());
+    await late.waitForSync(30_000);
+    expect(late.store.size).toBe(200);
+    expect(late.store.list().filter((o) => o.metadata.managedFields !== undefined)).toEqual([]);
   });
 });
