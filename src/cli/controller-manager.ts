@@ -67,7 +67,10 @@ const program = new Command('kubefed-controller-manager')
       .default(process.env.KUBEFED_LOG_LEVEL ?? 'info'),
   )
   .addOption(
-    new Option('--rest-config-qps <n>', 'host API request rate')
+    new Option(
+      '--rest-config-qps <n>',
+      'host API request rate (Events and leader election each have a limiter of their own with the same settings)',
+    )
       .argParser(positive('--rest-config-qps'))
       .default(100),
   )

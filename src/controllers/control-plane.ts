@@ -13,7 +13,7 @@ import {
   validateKubeFedConfig,
   type DefaultedKubeFedConfigSpec,
 } from '../api/kubefedconfig.js';
-import { ClusterClient } from '../kube/client.js';
+import type { ClusterClient } from '../kube/client.js';
 import { isAlreadyExists, isNotFound } from '../kube/errors.js';
 import { EventRecorder } from '../kube/events.js';
 import { LeaderElector } from '../kube/leaderelection.js';
@@ -121,8 +121,12 @@ export async function runControlPlane(options: ControlPlaneOptions, signal: Abor
   // pool, or they miss the renew deadline and the leader exits (seen with 500 objects on a loaded
   // machine: test/integration/faults.test.ts).
   const electionClient = options.leaderElect
-    ? new ClusterClient(host.credentials, { userAgent: `${COMPONENT}/leader-election` })
+    ? host.withOwnLimiter(`${COMPONENT}/leader-election`)
     : undefined;
+  // Events get one too (as controller-runtime's recorder): three CreateInCluster Events per new
+  // object must not take the host rate limit that reconciles need (with 100 qps for both, bulk
+  // propagation was bound by the host limiter: 7 requests per object, 14 objects/s).
+  const eventsClient = host.withOwnLimiter(`${COMPONENT}/events`);
   const manager = new Manager({
     name: COMPONENT,
     metrics,
@@ -172,7 +176,12 @@ export async function runControlPlane(options: ControlPlaneOptions, signal: Abor
     return current;
   };
 
-  const recorder = new EventRecorder({ client: host, component: COMPONENT, host: os.hostname(), log });
+  const recorder = new EventRecorder({
+    client: eventsClient,
+    component: COMPONENT,
+    host: os.hostname(),
+    log,
+  });
   const members = new MemberClients({
     qps: options.memberQps ?? 20,
     burst: options.memberBurst ?? 30,
@@ -195,6 +204,7 @@ export async function runControlPlane(options: ControlPlaneOptions, signal: Abor
   // Sync controllers are started and stopped by the FederatedTypeConfig controller.
   const typeConfigs = new TypeConfigController({
     host,
+    events: eventsClient,
     namespace,
     scope: loaded.spec.scope,
     informers: manager.informers,
@@ -208,6 +218,7 @@ export async function runControlPlane(options: ControlPlaneOptions, signal: Abor
 
   const scheduling = new SchedulingController({
     host,
+    events: eventsClient,
     kubefedNamespace: namespace,
     scope: loaded.spec.scope,
     informers: manager.informers,
@@ -229,5 +240,6 @@ export async function runControlPlane(options: ControlPlaneOptions, signal: Abor
     await recorder.flush().catch(() => undefined);
     await members.closeAll();
     await electionClient?.close().catch(() => undefined);
+    await eventsClient.close().catch(() => undefined);
   }
 }

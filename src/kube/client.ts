@@ -284,6 +284,15 @@ export class ClusterClient {
     };
   }
 
+  /**
+   * A client of the same cluster with the same settings but its own rate limiter and connection
+   * pool (as a second client-go clientset from one rest.Config): for traffic that must neither wait
+   * behind nor delay this client's requests, such as Events and leader election. Close it separately.
+   */
+  withOwnLimiter(userAgent: string): ClusterClient {
+    return new ClusterClient(this.credentials, { ...this.options, userAgent });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

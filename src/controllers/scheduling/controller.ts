@@ -74,6 +74,8 @@ export interface SchedulingSettings {
 
 export interface SchedulingControllerOptions {
   host: ClusterClient;
+  /** Client for Events (default: host); one with its own rate limiter keeps them from delaying reconciles. */
+  events?: ClusterClient;
   kubefedNamespace: string;
   scope: ControlPlaneScope;
   informers: SharedInformers;
@@ -124,7 +126,7 @@ export class SchedulingController {
     this.secrets = informers.get(host, SECRETS, { namespace: kubefedNamespace });
     this.rspClient = new ResourceClient(host, resourceRefOf(ReplicaSchedulingPreferenceDefinition));
     this.recorder = new EventRecorder({
-      client: host,
+      client: options.events ?? host,
       component: 'replicaschedulingpreference-controller',
       log: options.log,
     });

@@ -54,6 +54,8 @@ const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespace
 export const MEMBER_EVENT_DELAY_MS = 2_000;
 /** Member writes in flight at once per reconcile. */
 const DISPATCH_CONCURRENCY = 8;
+/** Bookkeeping writes (PropagatedVersion + status) left running behind a worker, across keys. */
+const MAX_TAILS = 32;
 
 export interface SyncSettings {
   adoptResources: 'Enabled' | 'Disabled';
@@ -64,6 +66,8 @@ export interface SyncSettings {
 
 export interface SyncControllerOptions {
   host: ClusterClient;
+  /** Client for Events (default: host); one with its own rate limiter keeps them from delaying reconciles. */
+  events?: ClusterClient;
   kubefedNamespace: string;
   scope: ControlPlaneScope;
   typeConfig: FederatedTypeConfig;
@@ -102,6 +106,13 @@ export class SyncController {
   private readonly clusterStates = new Map<string, ClusterState>();
   /** Last PropagatedVersion status per key, as written (the source of truth after our writes). */
   private readonly versions = new Map<string, PropagatedVersion | undefined>();
+  /**
+   * Per key, the host bookkeeping of its last pass still in flight. A pass ends once its member
+   * writes are done; recording the PropagatedVersion and the status (two or three host round trips)
+   * runs on while the worker takes the next key, so host latency does not idle the member writes.
+   * The next pass of the same key waits for its own tail first.
+   */
+  private readonly tails = new Map<string, Promise<void>>();
   private active = true;
 
   constructor(private readonly options: SyncControllerOptions) {
@@ -150,7 +161,7 @@ export class SyncController {
       ),
     );
     this.recorder = new EventRecorder({
-      client: host,
+      client: options.events ?? host,
       component: `${this.name}-controller`,
       log: options.log,
     });
@@ -202,6 +213,7 @@ export class SyncController {
   async stop(): Promise<void> {
     this.active = false;
     await this.controller.stop({ graceMs: 5_000 });
+    await Promise.all(this.tails.values());
     await this.recorder.flush().catch(() => undefined);
   }
 
@@ -319,6 +331,7 @@ export class SyncController {
   }
 
   private async reconcile(key: string): Promise<ReconcileResult> {
+    await this.tails.get(key);
     if (!this.federated.hasSynced() || !this.clusters.hasSynced() || !this.secrets.hasSynced())
       return requeueAfter(500);
     if (this.fedNamespaces && !this.fedNamespaces.hasSynced()) return requeueAfter(500);
@@ -520,7 +533,7 @@ export class SyncController {
         this.options.log[level]({ err, key, type: this.name }, 'writing the propagated version failed');
       }
     };
-    await Promise.all([
+    const bookkeeping = Promise.all([
       versionWrite(),
       this.writeStatus(
         fed,
@@ -534,7 +547,28 @@ export class SyncController {
           : {},
       ),
     ]);
+    await this.leaveTail(key, bookkeeping);
     return resultOf(nextStep(outcomes));
+  }
+
+  /**
+   * Lets `work` finish behind the worker (see {@link tails}); waits only while {@link MAX_TAILS}
+   * are running. A failed tail brings its key back with the controller's backoff, as a failed
+   * reconcile would.
+   */
+  private async leaveTail(key: string, work: Promise<unknown>): Promise<void> {
+    const tail: Promise<void> = work.then(
+      () => undefined,
+      (err: unknown) => {
+        this.options.log.error({ err, key, type: this.name }, 'recording status failed');
+        if (this.active) this.controller.queue.addRateLimited(key);
+      },
+    );
+    const settled = tail.finally(() => {
+      if (this.tails.get(key) === settled) this.tails.delete(key);
+    });
+    this.tails.set(key, settled);
+    while (this.tails.size > MAX_TAILS) await Promise.race(this.tails.values());
   }
 
   private async dispatch(

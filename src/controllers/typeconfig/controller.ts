@@ -28,6 +28,8 @@ const MISSING_TYPE_RECHECK_MS = 15_000;
 
 export interface TypeConfigControllerOptions {
   host: ClusterClient;
+  /** Client for Events (default: host); one with its own rate limiter keeps them from delaying reconciles. */
+  events?: ClusterClient;
   namespace: string;
   scope: ControlPlaneScope;
   informers: SharedInformers;
@@ -55,7 +57,7 @@ export class TypeConfigController {
 
   constructor(private readonly options: TypeConfigControllerOptions) {
     this.recorder = new EventRecorder({
-      client: options.host,
+      client: options.events ?? options.host,
       component: 'federatedtypeconfig-controller',
       log: options.log,
     });
@@ -159,6 +161,7 @@ export class TypeConfigController {
         this.options.log.info({ type: name, generation }, 'starting sync controller');
         const sync = new SyncController({
           host: this.options.host,
+          ...(this.options.events ? { events: this.options.events } : {}),
           kubefedNamespace: ns,
           scope: this.options.scope,
           typeConfig: ftc,
