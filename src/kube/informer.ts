@@ -8,7 +8,9 @@
  * Cached objects carry no `metadata.managedFields` (as controller-runtime's
  * TransformStripManagedFields): no controller reads them, and they are about a third of a small
  * object's memory. Writes built from a cached object leave the server's managedFields as they are
- * (an update without the field keeps them).
+ * (an update without the field keeps them). `dropFields` drops more top-level fields a user of
+ * the cache never reads (e.g. a ConfigMap's `data`): such a cached object must never be written
+ * back whole.
  */
 import { PollTimeout, sleep } from '../poll.js';
 import type { ClusterClient } from './client.js';
@@ -30,6 +32,8 @@ export interface InformerOptions<T extends KubeObject> {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /** Top-level fields left out of cached objects (see above). */
+  dropFields?: readonly string[];
   indexers?: Record<string, IndexFunc<T>>;
   /** Page size of the initial list (default 500). */
   pageSize?: number;
@@ -138,6 +142,11 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
+  private trim(obj: T): void {
+    delete obj.metadata.managedFields;
+    for (const f of this.options.dropFields ?? []) delete (obj as Record<string, unknown>)[f];
+  }
+
   private emit<K extends keyof EventHandlers<T>>(
     kind: K,
     ...args: Parameters<NonNullable<EventHandlers<T>[K]>>
@@ -197,7 +206,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       // Lists omit apiVersion/kind on items; fill them so handlers see complete objects.
       item.apiVersion ??= kind.group ? `${kind.group}/${kind.version}` : kind.version;
       item.kind ??= list.kind?.replace(/List$/, '');
-      delete item.metadata.managedFields;
+      this.trim(item);
       const key = objectKey(item);
       seen.add(key);
       const old = this.store.upsert(item);
@@ -266,7 +275,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           this.rv = obj.metadata.resourceVersion ?? this.rv;
           continue;
         }
-        delete obj.metadata.managedFields;
+        this.trim(obj);
         const key = objectKey(obj);
         if (event.type === 'DELETED') {
           this.store.remove(key);

@@ -16,6 +16,8 @@ export interface InformerSelection {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /** Top-level fields left out of the cached objects (InformerOptions.dropFields). */
+  dropFields?: readonly string[];
 }
 
 export interface SharedInformerRequest<T extends KubeObject> extends InformerSelection {
@@ -66,7 +68,7 @@ export class SharedInformers {
     ref: ResourceRef,
     request: SharedInformerRequest<T> = {},
   ): Informer<T> {
-    const { namespace, labelSelector, fieldSelector, indexers } = request;
+    const { namespace, labelSelector, fieldSelector, dropFields, indexers } = request;
     const key = JSON.stringify([
       client.name,
       ref.group,
@@ -75,6 +77,7 @@ export class SharedInformers {
       namespace ?? '',
       labelSelector ?? '',
       fieldSelector ?? '',
+      dropFields ?? [],
     ]);
     const existing = this.entries.get(key);
     if (existing) {
@@ -95,6 +98,7 @@ export class SharedInformers {
       ...(namespace ? { namespace } : {}),
       ...(labelSelector ? { labelSelector } : {}),
       ...(fieldSelector ? { fieldSelector } : {}),
+      ...(dropFields ? { dropFields } : {}),
       ...(indexers ? { indexers } : {}),
       onWatchRestart: (reason) => {
         observeRestart(reason);

@@ -261,6 +261,28 @@ describe('sync controller', () => {
     }
   });
 
+  it('takes the managed label off a member copy that no federated object backs, keeping its data', async () => {
+    const ns = await federatedNamespace(['cluster2']);
+    await kubectl('cluster2', ['-n', ns, 'create', 'configmap', 'stray', '--from-literal=owner=member']);
+    // Labelled by hand as if propagated; the member cache keeps no `data`, so a whole-object write
+    // from it would wipe the data.
+    await kubectl('cluster2', ['-n', ns, 'label', 'configmap', 'stray', 'kubefed.io/managed=true']);
+    const cm = await waitFor('the stray copy unlabelled', async () => {
+      const o = await getObject<KubeObject & { data: Record<string, string> }>('cluster2', [
+        '-n',
+        ns,
+        'configmap',
+        'stray',
+      ]);
+      return [
+        o !== undefined && o.metadata.labels?.['kubefed.io/managed'] === undefined,
+        o!,
+        JSON.stringify(o?.metadata.labels),
+      ];
+    });
+    expect(cm.data).toEqual({ owner: 'member' });
+  });
+
   it('reports AlreadyExists and leaves a pre-existing object alone when adoptResources is Disabled', async () => {
     const ns = await federatedNamespace(['cluster2']);
     await kubectl('cluster2', ['-n', ns, 'create', 'configmap', 'local', '--from-literal=owner=member']);

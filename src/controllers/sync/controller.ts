@@ -37,7 +37,7 @@ import type { Metrics } from '../../kube/metrics.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
 import { NAMESPACE_INDEX } from '../../kube/store.js';
 import type { MemberClients } from '../cluster/member-clients.js';
-import { dispatchAction, mapBounded, type DispatchOutcome } from './dispatch.js';
+import { dispatchAction, mapBounded, removeManagedLabelPatch, type DispatchOutcome } from './dispatch.js';
 import {
   deletionPending,
   nextStep,
@@ -52,6 +52,16 @@ const SECRETS: ResourceRef = { group: '', version: 'v1', resource: 'secrets', na
 const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
 /** Member events re-enqueue their federated object after this delay (upstream: 10 s), coalescing bursts. */
 export const MEMBER_EVENT_DELAY_MS = 2_000;
+/**
+ * Payload fields of member copies that no sync decision reads (retention keeps metadata and a few
+ * spec fields; versions decide updates): left out of the member caches, where they would double
+ * the memory of every ConfigMap or Secret. Cached member objects are therefore never written back
+ * whole (label removal is a patch).
+ */
+const UNREAD_MEMBER_FIELDS: Record<string, readonly string[]> = {
+  'v1/ConfigMap': ['data', 'binaryData'],
+  'v1/Secret': ['data', 'stringData'],
+};
 /** Member writes in flight at once per reconcile. */
 const DISPATCH_CONCURRENCY = 8;
 /** Bookkeeping writes (PropagatedVersion + status) left running behind a worker, across keys. */
@@ -113,6 +123,8 @@ export class SyncController {
    * The next pass of the same key waits for its own tail first.
    */
   private readonly tails = new Map<string, Promise<void>>();
+  /** The PropagatedVersions read with one paged LIST before the first reconcile (see {@link prime}). */
+  private primed?: Promise<void>;
   private active = true;
 
   constructor(private readonly options: SyncControllerOptions) {
@@ -286,8 +298,10 @@ export class SyncController {
     // The client was rebuilt (credentials or endpoint changed): informers on the old one are dead.
     if (state.client && state.client !== member.client)
       void this.options.informers.forgetClient(state.client);
+    const dropFields = UNREAD_MEMBER_FIELDS[`${this.targetApiVersion}/${this.targetKind}`];
     const informer = this.options.informers.get(member.client, this.targetRef, {
       labelSelector: `${MANAGED_LABEL}=true`,
+      ...(dropFields ? { dropFields } : {}),
       ...(this.options.scope === 'Namespaced' && this.targetRef.namespaced
         ? { namespace: this.options.kubefedNamespace }
         : {}),
@@ -345,6 +359,7 @@ export class SyncController {
         return requeueAfter(500);
       }
     }
+    await this.prime();
     const { namespace, name } = targetNameOf(key, this.namespaceTarget);
     const observed = new Map<string, KubeObject | undefined>();
     for (const c of clusters) {
@@ -611,11 +626,11 @@ export class SyncController {
       if (!obj || obj.metadata.deletionTimestamp || obj.metadata.labels?.[MANAGED_LABEL] !== 'true') continue;
       const member = this.memberClient(cluster);
       if (member.kind !== 'ok') continue;
-      const labels = { ...obj.metadata.labels };
-      delete labels[MANAGED_LABEL];
       try {
-        await new ResourceClient(member.client, this.targetRef).update(
-          { ...obj, metadata: { ...obj.metadata, labels } },
+        await new ResourceClient(member.client, this.targetRef).patch(
+          name,
+          'merge',
+          removeManagedLabelPatch(obj),
           namespace ? { namespace } : {},
         );
       } catch (err) {
@@ -682,6 +697,40 @@ export class SyncController {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * Fills {@link versions} from one paged LIST of this type's PropagatedVersions, once, before the
+   * first reconcile: after a restart every object would otherwise cost a GET of its own (2,300
+   * objects took 22 s at the host's 100 qps). Only versions of federated objects in the cache are
+   * kept; a failed LIST leaves the per-object GET as the fallback.
+   */
+  private prime(): Promise<void> {
+    this.primed ??= (async () => {
+      const prefix = `${this.targetKind.toLowerCase()}-`;
+      try {
+        const list = await this.versionClient.listAll({
+          ...(this.options.scope === 'Namespaced' && this.federatedRef.namespaced
+            ? { namespace: this.options.kubefedNamespace }
+            : {}),
+          limit: 500,
+        });
+        for (const pv of list.items) {
+          const pvName = pv.metadata.name ?? '';
+          if (!pvName.startsWith(prefix)) continue;
+          const name = pvName.slice(prefix.length);
+          const key = pv.metadata.namespace ? `${pv.metadata.namespace}/${name}` : name;
+          if (this.federated.store.get(key) && !this.versions.has(key))
+            this.versions.set(key, pv.status as PropagatedVersion | undefined);
+        }
+      } catch (err) {
+        this.options.log.warn(
+          { err, type: this.name },
+          'listing propagated versions failed; reading them one by one',
+        );
+      }
+    })();
+    return this.primed;
   }
 
   private versionName(fed: FederatedObject): string {

@@ -8,6 +8,7 @@ import type { KubeObject, ResourceClient } from '../../kube/resource.js';
 import { planForExisting, type ClusterAction } from '../../federation/plan.js';
 import type { PropagationStatus } from '../../federation/status.js';
 import { memberVersion } from '../../federation/version.js';
+import { MANAGED_LABEL } from '../../federation/render.js';
 import type { DeleteOptionsOutcome } from './keys.js';
 
 export interface DispatchContext {
@@ -161,7 +162,8 @@ export async function dispatchAction(action: ClusterAction, ctx: DispatchContext
       }
     case 'removeManagedLabel':
       try {
-        await client.update(action.object, ns);
+        // A patch, not an update: the cached member object may lack fields (informer dropFields).
+        await client.patch(ctx.name, 'merge', removeManagedLabelPatch(action.object), ns);
         return { ...ok(cluster, 'LabelRemoval', undefined, 'Removed the managed label'), version: undefined };
       } catch (err) {
         if (isNotFound(err)) return { cluster, status: '', wrote: false, events: [] };
@@ -184,6 +186,21 @@ export async function dispatchAction(action: ClusterAction, ctx: DispatchContext
       };
     }
   }
+}
+
+/**
+ * The merge patch that takes the managed label off a member object, only if it is still the
+ * version seen (`resourceVersion` precondition: a Conflict means look again).
+ */
+export function removeManagedLabelPatch(observed: KubeObject): {
+  metadata: { labels: Record<string, null>; resourceVersion?: string };
+} {
+  return {
+    metadata: {
+      labels: { [MANAGED_LABEL]: null },
+      ...(observed.metadata.resourceVersion ? { resourceVersion: observed.metadata.resourceVersion } : {}),
+    },
+  };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
