@@ -245,11 +245,36 @@ describe('renderMarkdown', () => {
     const md = renderMarkdown(r, { bulk: 'a/bulk.svg', change: 'a/change.svg' });
     expect(md).toContain('| 1.05x | met |');
     expect(md).toContain('| +40 ms | met |');
-    expect(md).toContain('| 2.6 KiB (worst sweep step) | **not met** |');
+    expect(md).toContain('| 2621 bytes (worst sweep step) | **not met** |');
     expect(md).toContain('| 1000 | 3000 | 2.50 s | 40 / 0 | 40.0 MiB | 1.5 KiB |  | 110.0 MiB (3.4 KiB) |');
     expect(md).toContain('baseline of 30.0 MiB');
     expect(md).toContain(
       '| 5000 | 15000 | 9.00 s | 45 / 3 | 80.0 MiB | 2.7 KiB | 2.6 KiB | 140.0 MiB (2.9 KiB) |',
+    );
+  });
+});
+
+describe('the memory target', () => {
+  it('reads 2 KB as 2,000 bytes: 2,040 bytes per pair is not met, 1,990 is', () => {
+    const step = (bytesPerPair: number) => ({
+      objects: 1000,
+      pairs: 3000,
+      initialSyncMs: 2500,
+      requestsDuringSync: 40,
+      writesDuringSync: 0,
+      rssBytes: 110 * 1048576,
+      rssBytesPerPair: 3500,
+      heapBytes: 40 * 1048576,
+      bytesPerPair,
+    });
+    const r = result();
+    r.sweep = [step(2040)];
+    expect(renderMarkdown(r, { bulk: 'b', change: 'c' })).toContain(
+      '| 2040 bytes (worst sweep step) | **not met** |',
+    );
+    r.sweep = [step(1990)];
+    expect(renderMarkdown(r, { bulk: 'b', change: 'c' })).toContain(
+      '| 1990 bytes (worst sweep step) | met |',
     );
   });
 });
