@@ -18,7 +18,6 @@
  */
 import {
   FederatedTypeConfigDefinition,
-  KubeFedClusterDefinition,
   type FederatedTypeConfig,
   type KubeFedCluster,
 } from '../../api/core.js';
@@ -29,7 +28,6 @@ import {
 } from '../../api/scheduling.js';
 import type { FederatedObject } from '../../api/types.js';
 import { clusterIsReady, computePlacement, type ControlPlaneScope } from '../../federation/placement.js';
-import { MANAGED_LABEL } from '../../federation/render.js';
 import {
   currentReplicaState,
   memberPodSelector,
@@ -50,6 +48,7 @@ import type { Logger } from '../../kube/log.js';
 import type { Metrics } from '../../kube/metrics.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
 import type { MemberClients } from '../cluster/member-clients.js';
+import { managedCopySelection, MemberWatch, type ManagedCopyInformers } from '../cluster/member-watch.js';
 import { NAMESPACES_FTC } from '../typeconfig/state.js';
 import {
   rspStatusOf,
@@ -60,7 +59,6 @@ import {
   type SchedulableTarget,
 } from './status.js';
 
-const SECRETS: ResourceRef = { group: '', version: 'v1', resource: 'secrets', namespaced: true };
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods', namespaced: true };
 /** Member object events re-enqueue their RSP after this delay, coalescing bursts of status updates. */
 export const MEMBER_EVENT_DELAY_MS = 1_000;
@@ -91,8 +89,8 @@ interface TargetInformers {
   ftcName: string;
   target: SchedulableTarget;
   federated: Informer<FederatedObject>;
-  /** Per member cluster name: the informer of its managed target objects, on that member's client. */
-  members: Map<string, { client: ClusterClient; informer: Informer }>;
+  /** Per member: the informer of its managed target objects, on that member's client. */
+  copies: ManagedCopyInformers;
 }
 
 export class SchedulingController {
@@ -105,7 +103,7 @@ export class SchedulingController {
   private readonly recorder: EventRecorder;
   /** By federated kind (`FederatedDeployment`): the informers of the enabled schedulable type. */
   private readonly targets = new Map<string, TargetInformers>();
-  private readonly readiness = new Map<string, boolean>();
+  private readonly memberWatch: MemberWatch;
   private readonly thresholdMs: number;
 
   constructor(private readonly options: SchedulingControllerOptions) {
@@ -120,10 +118,9 @@ export class SchedulingController {
     this.ftcs = informers.get<FederatedTypeConfig>(host, resourceRefOf(FederatedTypeConfigDefinition), {
       namespace: kubefedNamespace,
     });
-    this.clusters = informers.get<KubeFedCluster>(host, resourceRefOf(KubeFedClusterDefinition), {
-      namespace: kubefedNamespace,
-    });
-    this.secrets = informers.get(host, SECRETS, { namespace: kubefedNamespace });
+    this.memberWatch = MemberWatch.of({ host, informers, kubefedNamespace, members: options.members });
+    this.clusters = this.memberWatch.clusters;
+    this.secrets = this.memberWatch.secrets;
     this.rspClient = new ResourceClient(host, resourceRefOf(ReplicaSchedulingPreferenceDefinition));
     this.recorder = new EventRecorder({
       client: options.events ?? host,
@@ -172,7 +169,10 @@ export class SchedulingController {
     }
     for (const [kind, t] of this.targets) {
       const w = wanted.get(kind);
-      if (!w || JSON.stringify(w.target) !== JSON.stringify(t.target)) this.targets.delete(kind);
+      if (!w || JSON.stringify(w.target) !== JSON.stringify(t.target)) {
+        t.copies.stop();
+        this.targets.delete(kind);
+      }
     }
     for (const [kind, { ftc, target }] of wanted) {
       if (this.targets.has(kind)) continue;
@@ -181,7 +181,17 @@ export class SchedulingController {
         target.federatedRef,
         this.options.scope === 'Namespaced' ? { namespace: this.options.kubefedNamespace } : {},
       );
-      const entry: TargetInformers = { ftcName: ftc.metadata.name!, target, federated, members: new Map() };
+      const entry: TargetInformers = {
+        ftcName: ftc.metadata.name!,
+        target,
+        federated,
+        copies: this.memberWatch.copies(
+          this.options.informers,
+          target.targetRef,
+          managedCopySelection(this.options.scope, this.options.kubefedNamespace, target.targetRef),
+          (o) => this.controller.enqueueAfter(keyOf(o), MEMBER_EVENT_DELAY_MS),
+        ),
+      };
       // Handlers stay on shared informers: they act only while this entry is current.
       const whileCurrent = (o: KubeObject) => {
         if (this.targets.get(kind) === entry) this.controller.enqueue(keyOf(o));
@@ -197,47 +207,20 @@ export class SchedulingController {
   }
 
   private clusterChanged(cluster: KubeFedCluster, deleted = false): void {
-    const name = cluster.metadata.name;
-    if (!name) return;
-    const ready = !deleted && clusterIsReady(cluster);
-    const before = this.readiness.get(name);
-    if (deleted) this.readiness.delete(name);
-    else this.readiness.set(name, ready);
-    if (before === ready) return;
+    const change = this.memberWatch.observe(cluster, deleted);
+    if (!change) return;
     const { availableDelayMs, unavailableDelayMs } = this.options.settings();
-    this.enqueueAllAfter(ready ? availableDelayMs : unavailableDelayMs);
+    this.enqueueAllAfter(!deleted && clusterIsReady(cluster) ? availableDelayMs : unavailableDelayMs);
   }
 
   private memberClient(cluster: KubeFedCluster): ClusterClient | undefined {
-    const secretName = cluster.spec?.secretRef?.name;
-    const secret = secretName
-      ? this.secrets.store.getByName(secretName, this.options.kubefedNamespace)
-      : undefined;
-    const m = this.options.members.get(cluster, secret);
+    const m = this.memberWatch.client(cluster.metadata.name!);
     return m.kind === 'ok' ? m.client : undefined;
   }
 
   /** The informer of managed target objects in a Ready member (shared with the sync controller). */
   private memberInformer(entry: TargetInformers, cluster: KubeFedCluster): Informer | undefined {
-    const name = cluster.metadata.name!;
-    const client = this.memberClient(cluster);
-    if (!client) return undefined;
-    const existing = entry.members.get(name);
-    if (existing && existing.client === client) return existing.informer;
-    const informer = this.options.informers.get(client, entry.target.targetRef, {
-      labelSelector: `${MANAGED_LABEL}=true`,
-      ...(this.options.scope === 'Namespaced' ? { namespace: this.options.kubefedNamespace } : {}),
-    });
-    const onEvent = (o: KubeObject) => {
-      if (
-        entry.members.get(name)?.informer === informer &&
-        this.targets.get(entry.target.federatedKind) === entry
-      )
-        this.controller.enqueueAfter(keyOf(o), MEMBER_EVENT_DELAY_MS);
-    };
-    informer.addHandlers({ onAdd: onEvent, onUpdate: (_a, b) => onEvent(b), onDelete: onEvent });
-    entry.members.set(name, { client, informer });
-    return informer;
+    return entry.copies.get(cluster.metadata.name!);
   }
 
   private async reconcileSafely(key: string): Promise<ReconcileResult> {

@@ -12,8 +12,7 @@
  * and their Secrets, FederatedNamespaces, and per Ready member the target type labelled
  * `kubefed.io/managed=true`. A member event reconciles its federated object at once.
  */
-import { KubeFedClusterDefinition, type FederatedTypeConfig, type KubeFedCluster } from '../../api/core.js';
-import { resourceRefOf } from '../../api/index.js';
+import type { FederatedTypeConfig, KubeFedCluster } from '../../api/core.js';
 import type { FederatedObject } from '../../api/types.js';
 import {
   aggregate,
@@ -25,7 +24,6 @@ import {
   type StatusObjectContent,
 } from '../../federation/aggregate.js';
 import { clusterIsReady, computePlacement, type ControlPlaneScope } from '../../federation/placement.js';
-import { MANAGED_LABEL } from '../../federation/render.js';
 import type { ClusterClient } from '../../kube/client.js';
 import { Controller, done, requeue, requeueAfter, type ReconcileResult } from '../../kube/controller.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../kube/errors.js';
@@ -35,10 +33,10 @@ import type { Logger } from '../../kube/log.js';
 import type { Metrics } from '../../kube/metrics.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
 import type { MemberClients } from '../cluster/member-clients.js';
+import { managedCopySelection, MemberWatch, type ManagedCopyInformers } from '../cluster/member-watch.js';
 import { federatedKeyOf, isIgnoredNamespace, targetNameOf } from '../sync/keys.js';
 import { statusTypeOf, type StatusType } from './status-type.js';
 
-const SECRETS: ResourceRef = { group: '', version: 'v1', resource: 'secrets', namespaced: true };
 /** How often a status type that is not served is looked up again. */
 const SERVED_RECHECK_MS = 30_000;
 
@@ -72,8 +70,8 @@ export class StatusController {
   private readonly secrets: Informer;
   private readonly federatedClient: ResourceClient<FederatedObject>;
   private readonly statusClient: ResourceClient<StatusObject>;
-  private readonly memberInformers = new Map<string, Informer>();
-  private readonly readiness = new Map<string, boolean>();
+  private readonly memberWatch: MemberWatch;
+  private readonly copies: ManagedCopyInformers;
   private statusObjects?: Informer<StatusObject>;
   /** When the status type was last found not served (0: served or not checked yet). */
   private statusTypeMissingSince = 0;
@@ -105,10 +103,9 @@ export class StatusController {
     const planeNamespace = scope === 'Namespaced' ? { namespace: kubefedNamespace } : {};
 
     this.federated = informers.get<FederatedWithAggregate>(host, federatedRef, planeNamespace);
-    this.clusters = informers.get<KubeFedCluster>(host, resourceRefOf(KubeFedClusterDefinition), {
-      namespace: kubefedNamespace,
-    });
-    this.secrets = informers.get(host, SECRETS, { namespace: kubefedNamespace });
+    this.memberWatch = MemberWatch.of({ host, informers, kubefedNamespace, members: options.members });
+    this.clusters = this.memberWatch.clusters;
+    this.secrets = this.memberWatch.secrets;
     const nsType = options.namespaceFederatedType;
     if (this.targetRef.namespaced && nsType) {
       this.fedNamespaces = informers.get<FederatedObject>(
@@ -120,6 +117,12 @@ export class StatusController {
     this.federatedClient = new ResourceClient<FederatedObject>(host, federatedRef);
     this.statusClient = new ResourceClient<StatusObject>(host, this.statusType.ref);
 
+    this.copies = this.memberWatch.copies(
+      informers,
+      this.targetRef,
+      managedCopySelection(scope, kubefedNamespace, this.targetRef),
+      (o) => this.controller.enqueue(federatedKeyOf(o, this.namespaceTarget)),
+    );
     this.controller = new Controller({
       name: this.name,
       workers: options.workers,
@@ -154,6 +157,7 @@ export class StatusController {
 
   async stop(): Promise<void> {
     this.active = false;
+    this.copies.stop();
     await this.controller.stop({ graceMs: 5_000 });
   }
 
@@ -183,39 +187,12 @@ export class StatusController {
 
   /** A cluster that turns Ready or not, joins or leaves changes every object's view. */
   private clusterChanged(cluster: KubeFedCluster, deleted = false): void {
-    const name = cluster.metadata.name;
-    if (!name) return;
-    const ready = !deleted && clusterIsReady(cluster);
-    if (this.readiness.get(name) === ready && !deleted) return;
-    if (deleted) this.readiness.delete(name);
-    else this.readiness.set(name, ready);
-    this.enqueueAll();
+    if (this.memberWatch.observe(cluster, deleted)) this.enqueueAll();
   }
 
   /** The shared informer of managed copies in a Ready member (re-subscribed when its client was rebuilt). */
   private memberInformer(name: string): Informer | undefined {
-    const cluster = this.clusters.store.getByName(name, this.options.kubefedNamespace);
-    if (!cluster) return undefined;
-    const secretName = cluster.spec?.secretRef?.name;
-    const secret = secretName
-      ? this.secrets.store.getByName(secretName, this.options.kubefedNamespace)
-      : undefined;
-    const member = this.options.members.get(cluster, secret);
-    if (member.kind !== 'ok') return undefined;
-    const informer = this.options.informers.get(member.client, this.targetRef, {
-      labelSelector: `${MANAGED_LABEL}=true`,
-      ...(this.options.scope === 'Namespaced' && this.targetRef.namespaced
-        ? { namespace: this.options.kubefedNamespace }
-        : {}),
-    });
-    if (this.memberInformers.get(name) !== informer) {
-      this.memberInformers.set(name, informer);
-      const changed = (o: KubeObject) => this.controller.enqueue(federatedKeyOf(o, this.namespaceTarget));
-      informer.addHandlers(
-        this.whileActive({ onAdd: changed, onUpdate: (_a, b) => changed(b), onDelete: changed }),
-      );
-    }
-    return informer;
+    return this.copies.get(name);
   }
 
   /** The informer of status objects, once their type is served (looked up again every 30 s). */

@@ -10,7 +10,6 @@
  */
 import {
   ClusterPropagatedVersionDefinition,
-  KubeFedClusterDefinition,
   PropagatedVersionDefinition,
   type FederatedTypeConfig,
   type KubeFedCluster,
@@ -37,6 +36,12 @@ import type { Metrics } from '../../kube/metrics.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
 import { NAMESPACE_INDEX } from '../../kube/store.js';
 import type { MemberClients } from '../cluster/member-clients.js';
+import {
+  managedCopySelection,
+  MemberWatch,
+  type ManagedCopyInformers,
+  type MemberClientOutcome,
+} from '../cluster/member-watch.js';
 import { dispatchAction, mapBounded, removeManagedLabelPatch, type DispatchOutcome } from './dispatch.js';
 import {
   deletionPending,
@@ -48,7 +53,6 @@ import {
 } from './outcomes.js';
 import { deleteOptionsOf, federatedKeyOf, isIgnoredNamespace, rfc3339, targetNameOf } from './keys.js';
 
-const SECRETS: ResourceRef = { group: '', version: 'v1', resource: 'secrets', namespaced: true };
 const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
 /** Member events re-enqueue their federated object after this delay (upstream: 10 s), coalescing bursts. */
 export const MEMBER_EVENT_DELAY_MS = 2_000;
@@ -90,12 +94,6 @@ export interface SyncControllerOptions {
   log: Logger;
 }
 
-interface ClusterState {
-  ready: boolean;
-  informer?: Informer;
-  client?: ClusterClient;
-}
-
 export class SyncController {
   readonly controller: Controller;
   readonly name: string;
@@ -113,7 +111,9 @@ export class SyncController {
   private readonly federatedClient: ResourceClient<FederatedObject>;
   private readonly versionClient: ResourceClient;
   private readonly recorder: EventRecorder;
-  private readonly clusterStates = new Map<string, ClusterState>();
+  private readonly memberWatch: MemberWatch;
+  /** Per Ready member, the informer of this type's managed copies. */
+  private readonly copies: ManagedCopyInformers;
   /** Last PropagatedVersion status per key, as written (the source of truth after our writes). */
   private readonly versions = new Map<string, PropagatedVersion | undefined>();
   /**
@@ -151,10 +151,9 @@ export class SyncController {
     const planeNamespace = scope === 'Namespaced' ? { namespace: kubefedNamespace } : {};
 
     this.federated = informers.get<FederatedObject>(host, this.federatedRef, planeNamespace);
-    this.clusters = informers.get<KubeFedCluster>(host, resourceRefOf(KubeFedClusterDefinition), {
-      namespace: kubefedNamespace,
-    });
-    this.secrets = informers.get(host, SECRETS, { namespace: kubefedNamespace });
+    this.memberWatch = MemberWatch.of({ host, informers, kubefedNamespace, members: options.members });
+    this.clusters = this.memberWatch.clusters;
+    this.secrets = this.memberWatch.secrets;
     const nsType = options.namespaceFederatedType;
     if (this.needsNamespace && nsType) {
       const ref: ResourceRef = {
@@ -178,6 +177,18 @@ export class SyncController {
       log: options.log,
     });
 
+    this.copies = this.memberWatch.copies(
+      informers,
+      this.targetRef,
+      managedCopySelection(
+        scope,
+        kubefedNamespace,
+        this.targetRef,
+        UNREAD_MEMBER_FIELDS[`${this.targetApiVersion}/${this.targetKind}`],
+      ),
+      (o) => this.memberEvent(o),
+      true,
+    );
     this.controller = new Controller({
       name: this.name,
       workers: options.settings().workers,
@@ -210,7 +221,7 @@ export class SyncController {
         onUpdate: (_a, secret) => {
           for (const c of this.clusters.store.list()) {
             if (c.spec?.secretRef?.name !== secret.metadata.name || !clusterIsReady(c)) continue;
-            this.ensureMemberInformer(c.metadata.name!);
+            this.copies.get(c.metadata.name!);
             this.enqueueAllAfter(this.options.settings().availableDelayMs);
           }
         },
@@ -224,6 +235,7 @@ export class SyncController {
 
   async stop(): Promise<void> {
     this.active = false;
+    this.copies.stop();
     await this.controller.stop({ graceMs: 5_000 });
     await Promise.all(this.tails.values());
     await this.recorder.flush().catch(() => undefined);
@@ -261,60 +273,17 @@ export class SyncController {
   private clusterChanged(cluster: KubeFedCluster, deleted = false): void {
     const name = cluster.metadata.name;
     if (!name) return;
-    const ready = !deleted && clusterIsReady(cluster);
-    const state = this.clusterStates.get(name);
-    if (deleted) {
-      this.clusterStates.delete(name);
-      this.enqueueAllAfter(0);
-      return;
-    }
-    if (ready) this.ensureMemberInformer(name);
-    if (!state || state.ready !== ready) {
-      const s = this.clusterStates.get(name) ?? {};
-      this.clusterStates.set(name, { ...s, ready });
-      const { availableDelayMs, unavailableDelayMs } = this.options.settings();
-      if (state) this.enqueueAllAfter(ready ? availableDelayMs : unavailableDelayMs);
-    }
+    const change = this.memberWatch.observe(cluster, deleted);
+    if (!deleted && clusterIsReady(cluster)) this.copies.get(name);
+    const { availableDelayMs, unavailableDelayMs } = this.options.settings();
+    if (change === 'removed') this.enqueueAllAfter(0);
+    else if (change === 'ready') this.enqueueAllAfter(availableDelayMs);
+    else if (change === 'unready') this.enqueueAllAfter(unavailableDelayMs);
   }
 
-  /** The member client, and (for a Ready cluster) its informer of managed target objects. */
-  private memberClient(
-    name: string,
-  ): { kind: 'ok'; client: ClusterClient } | { kind: 'malformed'; error: string } {
-    const cluster = this.clusters.store.getByName(name, this.options.kubefedNamespace);
-    if (!cluster) return { kind: 'malformed', error: `cluster ${name} is not registered` };
-    const secretName = cluster.spec?.secretRef?.name;
-    const secret = secretName
-      ? this.secrets.store.getByName(secretName, this.options.kubefedNamespace)
-      : undefined;
-    return this.options.members.get(cluster, secret);
-  }
-
-  private ensureMemberInformer(name: string): Informer | undefined {
-    const state = this.clusterStates.get(name) ?? { ready: true };
-    const member = this.memberClient(name);
-    if (member.kind !== 'ok') return state.informer;
-    if (state.informer && state.client === member.client) return state.informer;
-    // The client was rebuilt (credentials or endpoint changed): informers on the old one are dead.
-    if (state.client && state.client !== member.client)
-      void this.options.informers.forgetClient(state.client);
-    const dropFields = UNREAD_MEMBER_FIELDS[`${this.targetApiVersion}/${this.targetKind}`];
-    const informer = this.options.informers.get(member.client, this.targetRef, {
-      labelSelector: `${MANAGED_LABEL}=true`,
-      ...(dropFields ? { dropFields } : {}),
-      ...(this.options.scope === 'Namespaced' && this.targetRef.namespaced
-        ? { namespace: this.options.kubefedNamespace }
-        : {}),
-    });
-    informer.addHandlers(
-      this.whileActive({
-        onAdd: (o: KubeObject) => this.memberEvent(o),
-        onUpdate: (_a: KubeObject, b: KubeObject) => this.memberEvent(b),
-        onDelete: (o: KubeObject) => this.memberEvent(o),
-      }),
-    );
-    this.clusterStates.set(name, { ...state, informer, client: member.client });
-    return informer;
+  /** The member client, or why there is none. */
+  private memberClient(name: string): MemberClientOutcome {
+    return this.memberWatch.client(name);
   }
 
   private memberEvent(obj: KubeObject): void {
@@ -351,9 +320,9 @@ export class SyncController {
     if (this.fedNamespaces && !this.fedNamespaces.hasSynced()) return requeueAfter(500);
     const clusters = this.clusters.store.list();
     const readyNames = clusters.filter(clusterIsReady).map((c) => c.metadata.name!);
-    for (const c of clusters) if (!this.clusterStates.has(c.metadata.name!)) this.clusterChanged(c);
+    for (const c of clusters) if (!this.memberWatch.knows(c.metadata.name!)) this.clusterChanged(c);
     for (const name of readyNames) {
-      const informer = this.ensureMemberInformer(name);
+      const informer = this.copies.get(name);
       if (informer && !informer.hasSynced()) {
         this.warnUnsynced(informer);
         return requeueAfter(500);
@@ -363,7 +332,7 @@ export class SyncController {
     const { namespace, name } = targetNameOf(key, this.namespaceTarget);
     const observed = new Map<string, KubeObject | undefined>();
     for (const c of clusters) {
-      const informer = this.clusterStates.get(c.metadata.name!)?.informer;
+      const informer = this.copies.cached(c.metadata.name!);
       observed.set(c.metadata.name!, informer?.store.getByName(name, namespace));
     }
 
