@@ -254,6 +254,8 @@ export interface BenchResult {
 }
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+/** A difference with its sign: +44, -11, 0. */
+const signed = (n: number) => (Math.round(n) > 0 ? `+${fmt(n, 0)}` : fmt(n, 0));
 const kib = (bytes: number) => `${fmt(bytes / 1024)} KiB`;
 const mib = (bytes: number) => `${fmt(bytes / 1024 / 1024)} MiB`;
 const met = (ok: boolean) => (ok ? 'met' : '**not met**');
@@ -273,7 +275,7 @@ export function renderMarkdown(r: BenchResult, svgFiles: { bulk: string; change:
     '| target (issue #12) | measured | |',
     '|---|---|---|',
     `| bulk propagation within 1.1x of the bound | ${fmt(r.ratio, 2)}x | ${met(r.ratio <= 1.1)} |`,
-    `| single-change p99 within 100 ms of one member write | +${fmt(r.change.p99OverDirectMs, 0)} ms | ${met(r.change.p99OverDirectMs <= 100)} |`,
+    `| single-change p99 within 100 ms of one member write | ${signed(r.change.p99OverDirectMs)} ms | ${met(r.change.p99OverDirectMs <= 100)} |`,
     `| 0 idle writes | ${r.idle.writes} in ${r.idle.seconds} s | ${met(r.idle.writes === 0)} |`,
     r.sweep.length > 0
       ? // 2 KB read strictly: 2,000 bytes, not 2 KiB.

@@ -254,6 +254,16 @@ describe('renderMarkdown', () => {
   });
 });
 
+describe('the single-change target', () => {
+  it('writes the p99 difference with its sign, also when the federated path was faster', () => {
+    const r = result();
+    r.change.p99OverDirectMs = -11.2;
+    expect(renderMarkdown(r, { bulk: 'b', change: 'c' })).toContain(
+      '| single-change p99 within 100 ms of one member write | -11 ms | met |',
+    );
+  });
+});
+
 describe('the memory target', () => {
   it('reads 2 KB as 2,000 bytes: 2,040 bytes per pair is not met, 1,990 is', () => {
     const step = (bytesPerPair: number) => ({
