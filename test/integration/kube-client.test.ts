@@ -383,6 +383,8 @@ describe('informer', () => {
     closers.push(() => late.stop());
     await late.waitForSync(30_000);
     expect(late.store.size).toBe(200);
+    // Listed items come without apiVersion and kind: the cache fills them in.
+    expect(late.store.list().filter((o) => o.apiVersion !== 'v1' || o.kind !== 'ConfigMap')).toEqual([]);
     expect(late.store.list().filter((o) => o.metadata.managedFields !== undefined || 'data' in o)).toEqual(
       [],
     );
