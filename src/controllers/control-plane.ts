@@ -105,7 +105,12 @@ export function syncSettings(spec: DefaultedKubeFedConfigSpec): SyncSettings {
     availableDelayMs: parseDuration(spec.controllerDuration.availableDelay!),
     unavailableDelayMs: parseDuration(spec.controllerDuration.unavailableDelay!),
     workers: spec.syncController.maxConcurrentReconciles!,
+    rawResourceStatusCollection: gateEnabled(spec, 'RawResourceStatusCollection'),
   };
+}
+
+function gateEnabled(spec: DefaultedKubeFedConfigSpec, name: string): boolean {
+  return spec.featureGates.some((g) => g.name === name && g.configuration === 'Enabled');
 }
 
 /** Runs the control plane until `signal` aborts; rejects with LeadershipLostError when the lease is lost. */
@@ -215,6 +220,18 @@ export async function runControlPlane(options: ControlPlaneOptions, signal: Abor
     log: log.child({ controller: 'federatedtypeconfig' }),
   });
   manager.add(typeConfigs.controller);
+  // RawResourceStatusCollection changes what every federated object's status holds: look at them
+  // all again when it flips (upstream needs a restart for any feature gate).
+  let rawStatus = gateEnabled(current, 'RawResourceStatusCollection');
+  configInformer.addHandlers({
+    onUpdate: () => {
+      const now = gateEnabled(settings(), 'RawResourceStatusCollection');
+      if (now === rawStatus) return;
+      rawStatus = now;
+      log.info({ rawResourceStatusCollection: now }, 'feature gate RawResourceStatusCollection changed');
+      typeConfigs.resyncAll();
+    },
+  });
 
   const scheduling = new SchedulingController({
     host,

@@ -529,6 +529,62 @@ describe('status collection', () => {
     expect(rvAfter).toBe(rvBefore);
   });
 
+  it("with RawResourceStatusCollection Enabled, mirrors each member copy's status in status.clusters[].remoteStatus", async () => {
+    const setRawStatus = (raw: 'Enabled' | 'Disabled') =>
+      kubectl('cluster1', [
+        '-n',
+        cp.kfns,
+        'patch',
+        'kubefedconfig',
+        'kubefed',
+        '--type=merge',
+        '-p',
+        JSON.stringify({
+          spec: {
+            featureGates: [
+              { name: 'PushReconciler', configuration: 'Enabled' },
+              { name: 'RawResourceStatusCollection', configuration: raw },
+              { name: 'SchedulerPreferences', configuration: 'Enabled' },
+            ],
+          },
+        }),
+      ]);
+    type Entry = { name: string; status?: string; remoteStatus?: Record<string, unknown> };
+    const entries = async () =>
+      ((await getObject<FederatedObject>('cluster1', ['-n', ns, FDEPLOY, NAME]))?.status?.clusters ??
+        []) as Entry[];
+    await waitForSettled(ns, NAME, { cluster2: 3, cluster3: 3 });
+    expect((await entries()).filter((e) => e.remoteStatus !== undefined)).toEqual([]);
+    // Turning the gate on needs no restart: every object is looked at again.
+    await setRawStatus('Enabled');
+    try {
+      await waitFor('status.clusters[].remoteStatus equal to each member Deployment status', async () => {
+        const members = await Promise.all(['cluster2', 'cluster3'].map((c) => memberDeployment(c, ns, NAME)));
+        const list = await entries();
+        const same = ['cluster2', 'cluster3'].every(
+          (c, i) =>
+            members[i]?.status !== undefined &&
+            isDeepStrictEqual(list.find((e) => e.name === c)?.remoteStatus, members[i].status),
+        );
+        return [same, list, JSON.stringify(list)];
+      });
+      const f = await getObject<FederatedObject>('cluster1', ['-n', ns, FDEPLOY, NAME]);
+      const condition = (f?.status?.conditions ?? []).find((c) => c.type === 'Propagation');
+      expect(condition?.status).toBe('True');
+      expect((await entries()).every((e) => e.remoteStatus?.readyReplicas === 3)).toBe(true);
+    } finally {
+      await setRawStatus('Disabled');
+    }
+    await waitFor('remoteStatus gone once the gate is off', async () => {
+      const list = await entries();
+      return [
+        list.length === 2 && list.every((e) => e.remoteStatus === undefined),
+        list,
+        JSON.stringify(list),
+      ];
+    });
+  });
+
   it('stops the status controller when statusCollection is Disabled, and says so in the FTC', async () => {
     await kubectl('cluster1', [
       '-n',

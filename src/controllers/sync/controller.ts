@@ -51,6 +51,7 @@ import {
   writtenVersions,
   type NextStep,
 } from './outcomes.js';
+import { statusCollectionEnabled } from '../status/status-type.js';
 import { deleteOptionsOf, federatedKeyOf, isIgnoredNamespace, rfc3339, targetNameOf } from './keys.js';
 
 const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
@@ -76,6 +77,8 @@ export interface SyncSettings {
   availableDelayMs: number;
   unavailableDelayMs: number;
   workers: number;
+  /** Feature gate RawResourceStatusCollection: with FTC statusCollection Enabled, members' `.status` goes into `status.clusters[].remoteStatus`. */
+  rawResourceStatusCollection?: boolean;
 }
 
 export interface SyncControllerOptions {
@@ -102,6 +105,8 @@ export class SyncController {
   private readonly targetKind: string;
   private readonly federatedRef: ResourceRef;
   private readonly namespaceTarget: boolean;
+  /** FTC statusCollection Enabled (with the raw gate: remoteStatus is collected). */
+  private readonly statusCollection: boolean;
   /** Namespaced targets are limited by their FederatedNamespace. */
   private readonly needsNamespace: boolean;
   private readonly federated: Informer<FederatedObject>;
@@ -146,6 +151,7 @@ export class SyncController {
       namespaced: f.scope === 'Namespaced',
     };
     this.namespaceTarget = this.targetApiVersion === 'v1' && t.kind === 'Namespace';
+    this.statusCollection = statusCollectionEnabled(typeConfig.spec);
     this.needsNamespace = this.targetRef.namespaced;
     this.name = f.kind.toLowerCase();
     const planeNamespace = scope === 'Namespaced' ? { namespace: kubefedNamespace } : {};
@@ -263,6 +269,11 @@ export class SyncController {
     const ns = fns.metadata.namespace;
     if (!ns) return;
     for (const o of this.federated.store.byIndex(NAMESPACE_INDEX, ns)) this.controller.enqueue(keyOf(o));
+  }
+
+  /** Looks at every federated object again (e.g. a setting that changes their status changed). */
+  resync(): void {
+    this.enqueueAllAfter(0);
   }
 
   private enqueueAllAfter(ms: number): void {
@@ -517,18 +528,31 @@ export class SyncController {
         this.options.log[level]({ err, key, type: this.name }, 'writing the propagated version failed');
       }
     };
+    // Raw status collection: each member copy's `.status`, as written now or as cached.
+    const collectRemoteStatus = settings.rawResourceStatusCollection === true && this.statusCollection;
+    const remoteStatuses = collectRemoteStatus
+      ? new Map(
+          outcomes.map((o) => [
+            o.cluster,
+            o.wrote ? o.remoteStatus : remoteStatusOf(observed.get(o.cluster)),
+          ]),
+        )
+      : undefined;
     const bookkeeping = Promise.all([
       versionWrite(),
       this.writeStatus(
         fed,
-        statusOutcomes(outcomes, placement.clusters),
+        statusOutcomes(outcomes, placement.clusters, remoteStatuses),
         outcomes.some((o) => o.wrote),
-        placement.reason
-          ? {
-              aggregateReason: placement.reason,
-              aggregateMessage: `namespace ${fed.metadata.namespace} is not federated`,
-            }
-          : {},
+        {
+          ...(placement.reason
+            ? {
+                aggregateReason: placement.reason,
+                aggregateMessage: `namespace ${fed.metadata.namespace} is not federated`,
+              }
+            : {}),
+          collectRemoteStatus,
+        },
       ),
     ]);
     await this.leaveTail(key, bookkeeping);
@@ -767,7 +791,12 @@ export class SyncController {
     fed: FederatedObject,
     clusterOutcomes: ReadonlyMap<string, ClusterOutcome> | Record<string, ClusterOutcome>,
     resourcesUpdated: boolean,
-    aggregate: Partial<Pick<Parameters<typeof computeStatus>[0], 'aggregateReason' | 'aggregateMessage'>>,
+    aggregate: Partial<
+      Pick<
+        Parameters<typeof computeStatus>[0],
+        'aggregateReason' | 'aggregateMessage' | 'collectRemoteStatus'
+      >
+    >,
   ): Promise<void> {
     const previous = fed.status;
     const next = computeStatus({
@@ -786,6 +815,14 @@ export class SyncController {
       { ...(fed.metadata.namespace ? { namespace: fed.metadata.namespace } : {}), subresource: 'status' },
     );
   }
+}
+
+/** A member object's `.status` when it is an object (upstream copies it as is). */
+function remoteStatusOf(obj: KubeObject | undefined): Record<string, unknown> | undefined {
+  const s = (obj as { status?: unknown } | undefined)?.status;
+  return s !== null && typeof s === 'object' && !Array.isArray(s)
+    ? (s as Record<string, unknown>)
+    : undefined;
 }
 
 function resultOf(step: NextStep): ReconcileResult {

@@ -41,6 +41,8 @@ export interface DispatchOutcome {
   version?: string;
   /** A member object was written (created, updated, deleted, unlabelled). */
   wrote: boolean;
+  /** The `.status` of the object the member returned from a create or update. */
+  remoteStatus?: Record<string, unknown>;
   events: DispatchEvent[];
 }
 
@@ -77,8 +79,13 @@ const ok = (cluster: string, op: Op, obj: KubeObject | undefined, what: string):
   status: '',
   ...(obj?.metadata ? { version: memberVersion(obj) } : {}),
   wrote: true,
+  ...(isObject(obj?.status) ? { remoteStatus: obj.status } : {}),
   events: [{ type: 'Normal', reason: OP_EVENT[op], message: `${what} in cluster ${cluster}` }],
 });
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
 
 /** Performs one action; never throws. */
 export async function dispatchAction(action: ClusterAction, ctx: DispatchContext): Promise<DispatchOutcome> {

@@ -17,6 +17,23 @@ const outcome = (
 ): DispatchOutcome => ({ cluster, status, wrote: false, events: [], ...extra });
 
 describe('statusOutcomes', () => {
+  it('attaches remote statuses to placed clusters that are as desired, never to failed ones', () => {
+    const m = statusOutcomes(
+      [outcome('c1', ''), outcome('c2', 'UpdateFailed', { message: 'no' }), outcome('c3', '')],
+      ['c1', 'c2', 'c3'],
+      new Map([
+        ['c1', { replicas: 2 }],
+        ['c2', { replicas: 1 }],
+        ['c3', undefined],
+      ]),
+    );
+    expect([...m]).toEqual([
+      ['c1', { status: '', remoteStatus: { replicas: 2 } }],
+      ['c2', { status: 'UpdateFailed', message: 'no' }],
+      ['c3', { status: '' }],
+    ]);
+  });
+
   it('lists every placed cluster and unplaced clusters still being cleaned up', () => {
     const m = statusOutcomes(
       [

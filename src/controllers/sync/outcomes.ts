@@ -17,12 +17,19 @@ export type NextStep = { kind: 'done' } | { kind: 'backoff' } | { kind: 'recheck
 export function statusOutcomes(
   outcomes: readonly DispatchOutcome[],
   placed: readonly string[],
+  /** With raw status collection: each cluster's member `.status` (placed clusters as desired only). */
+  remoteStatuses?: ReadonlyMap<string, Record<string, unknown> | undefined>,
 ): Map<string, ClusterOutcome> {
   const placedSet = new Set(placed);
   const out = new Map<string, ClusterOutcome>();
   for (const o of outcomes) {
     if (!placedSet.has(o.cluster) && o.status === '') continue;
-    out.set(o.cluster, { status: o.status, ...(o.message ? { message: o.message } : {}) });
+    const remoteStatus = o.status === '' ? remoteStatuses?.get(o.cluster) : undefined;
+    out.set(o.cluster, {
+      status: o.status,
+      ...(o.message ? { message: o.message } : {}),
+      ...(remoteStatus ? { remoteStatus } : {}),
+    });
   }
   return out;
 }

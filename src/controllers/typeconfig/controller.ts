@@ -82,6 +82,11 @@ export class TypeConfigController {
     return [...this.running.keys()].sort();
   }
 
+  /** Every running sync controller looks at all its objects again (a setting they depend on changed). */
+  resyncAll(): void {
+    for (const r of this.running.values()) r.sync.resync();
+  }
+
   async stopAll(): Promise<void> {
     const all = [...this.running.values()];
     this.running.clear();
