@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeFedCluster } from '../api/core.js';
 import type { Placement } from '../api/types.js';
-import { clusterIsReady, computePlacement, type PlacementInput } from './placement.js';
+import { clusterIsReady, computePlacement, namespacePlacementOf, type PlacementInput } from './placement.js';
 
 function cluster(name: string, labels: Record<string, string> = {}, ready = true): KubeFedCluster {
   return {
@@ -188,5 +188,30 @@ describe('computePlacement with a FederatedNamespace', () => {
       notReady: [],
       reason: 'NamespaceNotFederated',
     });
+  });
+});
+
+describe('namespacePlacementOf', () => {
+  const fns = (placement: Placement, deletionTimestamp?: string) => ({
+    metadata: deletionTimestamp ? { deletionTimestamp } : {},
+    spec: { placement },
+  });
+  it("is 'unfederated' without a FederatedNamespace or while it is deleted", () => {
+    expect(namespacePlacementOf(undefined, clusters, 'Cluster')).toBe('unfederated');
+    expect(
+      namespacePlacementOf(fns({ clusterSelector: {} }, '2026-01-01T00:00:00Z'), clusters, 'Cluster'),
+    ).toBe('unfederated');
+  });
+  it('is the clusters the FederatedNamespace places, or none when its placement cannot be computed', () => {
+    expect(namespacePlacementOf(fns({ clusters: [{ name: 'cluster2' }] }), clusters, 'Cluster')).toEqual([
+      'cluster2',
+    ]);
+    expect(
+      namespacePlacementOf(
+        fns({ clusterSelector: { matchExpressions: [{ key: 'x', operator: 'In', values: [] }] } }),
+        clusters,
+        'Cluster',
+      ),
+    ).toEqual([]);
   });
 });

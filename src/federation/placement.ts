@@ -66,6 +66,21 @@ export function clusterIsReady(cluster: Pick<KubeFedCluster, 'status'>): boolean
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * {@link PlacementInput.namespacePlacement} for an object in a namespace, from the namespace's
+ * FederatedNamespace: `'unfederated'` when there is none or it is being deleted; a
+ * FederatedNamespace whose own placement cannot be computed places nothing.
+ */
+export function namespacePlacementOf(
+  fedNamespace: { metadata: { deletionTimestamp?: string }; spec?: { placement?: Placement } } | undefined,
+  clusters: readonly KubeFedCluster[],
+  scope: ControlPlaneScope,
+): readonly string[] | 'unfederated' {
+  if (!fedNamespace || fedNamespace.metadata.deletionTimestamp) return 'unfederated';
+  const p = computePlacement({ placement: fedNamespace.spec?.placement, clusters, scope });
+  return p.kind === 'ok' ? p.clusters : [];
+}
+
 export function computePlacement(input: PlacementInput): PlacementResult {
   const { placement, clusters, namespacePlacement, scope } = input;
   const path = input.path ?? 'spec.placement';

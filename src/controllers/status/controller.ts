@@ -23,7 +23,12 @@ import {
   type Aggregate,
   type StatusObjectContent,
 } from '../../federation/aggregate.js';
-import { clusterIsReady, computePlacement, type ControlPlaneScope } from '../../federation/placement.js';
+import {
+  clusterIsReady,
+  computePlacement,
+  namespacePlacementOf,
+  type ControlPlaneScope,
+} from '../../federation/placement.js';
 import type { ClusterClient } from '../../kube/client.js';
 import { Controller, done, requeue, requeueAfter, type ReconcileResult } from '../../kube/controller.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../kube/errors.js';
@@ -274,15 +279,11 @@ export class StatusController {
       members.set(cluster, informer?.store.getByName(name, namespace));
     }
 
-    let namespacePlacement: readonly string[] | 'unfederated' | undefined;
-    if (this.fedNamespaces && fed.metadata.namespace) {
-      const fns = this.fedNamespaces.store.getByName(fed.metadata.namespace, fed.metadata.namespace);
-      if (!fns || fns.metadata.deletionTimestamp) namespacePlacement = 'unfederated';
-      else {
-        const p = computePlacement({ placement: fns.spec?.placement, clusters, scope: this.options.scope });
-        namespacePlacement = p.kind === 'ok' ? p.clusters : [];
-      }
-    }
+    const ns = fed.metadata.namespace;
+    const namespacePlacement =
+      this.fedNamespaces && ns
+        ? namespacePlacementOf(this.fedNamespaces.store.getByName(ns, ns), clusters, this.options.scope)
+        : undefined;
     const placement = computePlacement({
       placement: fed.spec?.placement,
       clusters,

@@ -16,7 +16,12 @@ import {
 } from '../../api/core.js';
 import { resourceRefOf } from '../../api/index.js';
 import type { FederatedObject } from '../../api/types.js';
-import { computePlacement, clusterIsReady, type ControlPlaneScope } from '../../federation/placement.js';
+import {
+  computePlacement,
+  clusterIsReady,
+  namespacePlacementOf,
+  type ControlPlaneScope,
+} from '../../federation/placement.js';
 import { planPropagation, SYNC_FINALIZER, type ClusterAction } from '../../federation/plan.js';
 import { MANAGED_LABEL, renderForCluster, type RenderOutcome } from '../../federation/render.js';
 import { computeStatus, statusChanged, type ClusterOutcome } from '../../federation/status.js';
@@ -396,15 +401,11 @@ export class SyncController {
     }
 
     // Placement, limited by the FederatedNamespace for namespaced types.
-    let namespacePlacement: readonly string[] | 'unfederated' | undefined;
-    if (this.needsNamespace && fed.metadata.namespace) {
-      const fns = this.fedNamespaces?.store.getByName(fed.metadata.namespace, fed.metadata.namespace);
-      if (!fns || fns.metadata.deletionTimestamp) namespacePlacement = 'unfederated';
-      else {
-        const p = computePlacement({ placement: fns.spec?.placement, clusters, scope: this.options.scope });
-        namespacePlacement = p.kind === 'ok' ? p.clusters : [];
-      }
-    }
+    const ns = fed.metadata.namespace;
+    const namespacePlacement =
+      this.needsNamespace && ns
+        ? namespacePlacementOf(this.fedNamespaces?.store.getByName(ns, ns), clusters, this.options.scope)
+        : undefined;
     const placement = computePlacement({
       placement: fed.spec?.placement,
       clusters,
