@@ -43,17 +43,24 @@ export type Placement = Static<typeof Placement>;
 export const OVERRIDE_OPS = ['add', 'remove', 'replace'] as const;
 
 export const ClusterOverride = Type.Object({
+  // A pattern, not an enum, so that "" (replace) is accepted as upstream's CRDs accept it.
   op: Type.Optional(
-    StringEnum(OVERRIDE_OPS, { description: 'add, remove or replace (default replace), as in JSON patch.' }),
+    Type.Unsafe<(typeof OVERRIDE_OPS)[number] | ''>({
+      type: 'string',
+      pattern: '^(add|remove|replace)?$',
+      description: 'add, remove or replace, as in JSON patch; empty or absent means replace.',
+    }),
   ),
   path: Type.String({ description: 'JSON pointer into the object, e.g. /spec/replicas.' }),
-  value: Type.Optional(AnyValue('The value for add and replace.')),
+  value: Type.Optional(AnyValue('The value for add and replace; absent means null.')),
 });
 export type ClusterOverride = Static<typeof ClusterOverride>;
 
 export const Overrides = Type.Array(
   Type.Object({
-    clusterName: Type.String({ description: 'The cluster these overrides apply to.' }),
+    clusterName: Type.Optional(
+      Type.String({ description: 'The cluster these overrides apply to (absent: none).' }),
+    ),
     clusterOverrides: Type.Optional(
       Type.Array(ClusterOverride, { description: 'Changes applied in order.' }),
     ),

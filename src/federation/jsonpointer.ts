@@ -1,24 +1,42 @@
 /**
- * JSON pointers (RFC 6901) as a value type, and the add / remove / replace operations of JSON
- * patch (RFC 6902) on plain JSON values, as used by federated overrides.
+ * JSON pointers as a value type, and the add / remove / replace operations of JSON patch on plain
+ * JSON values, with the semantics of the library upstream KubeFed v0.10 applies overrides with
+ * (evanphx/json-patch v4.12), which is more lenient than RFC 6902/6901. Users' overrides were
+ * written against upstream, so we follow it (docs/concepts.md has the table):
+ * - `replace` of a missing member of an existing object sets it, as `add` does (RFC 6902: error);
+ * - array indexes are read like Go's strconv.Atoi: `01` and `+1` are index 1, and negative
+ *   indexes count from the end (`-1` is the last element; for `add`, `-1` appends);
+ * - `add` and `replace` without a value set `null`;
+ * - `replace` of the whole document (`""`) with an object or array replaces it, with a scalar does
+ *   nothing; `add` and `remove` of `""` fail;
+ * - a `~` not followed by 0 or 1 is an ordinary character of the member name.
+ * As in RFC 6902: `remove` of a missing member fails, any op under a missing (or null, or scalar)
+ * parent fails, `-` names the end of an array for `add` only, an index past the end fails
+ * (`add` may use the length itself).
+ * The vectors in testdata/override-vectors.json are upstream's own results; the tests compare.
  *
  * Contract of `applyPatch`: the input is never mutated and the result shares no structure with it
  * (or with the patch values), so callers may mutate the result freely. Operations apply in order;
  * the first failure stops the patch and the error names the op, its path and the reason.
  * Object keys such as `__proto__` are handled as ordinary members (no prototype writes).
  */
-
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** A parsed pointer: the reference tokens, already unescaped (`~1` ⇒ `/`, `~0` ⇒ `~`). */
 export interface JsonPointer {
   readonly tokens: readonly string[];
-  /** The pointer's string form (RFC 6901), e.g. `/metadata/labels/app~1name`. */
+  /** The pointer's string form, e.g. `/metadata/labels/app~1name`. */
   readonly text: string;
 }
 
 export type PointerParse = { kind: 'ok'; pointer: JsonPointer } | { kind: 'invalid'; message: string };
 
+/**
+ * Reads a pointer as upstream KubeFed's JSON patch library (evanphx/json-patch v4) does: `""` is
+ * the whole document, anything else must start with `/`; in each token `~1` becomes `/`, then `~0`
+ * becomes `~`, and any other `~` stays as it is (RFC 6901 would refuse `/a~b`; upstream reads the
+ * member `a~b`, and users' overrides were written against that).
+ */
 export function parsePointer(text: string): PointerParse {
   if (typeof text !== 'string') return { kind: 'invalid', message: 'a JSON pointer must be a string' };
   if (text === '') return { kind: 'ok', pointer: { tokens: [], text } };
@@ -26,13 +44,6 @@ export function parsePointer(text: string): PointerParse {
     return {
       kind: 'invalid',
       message: `invalid JSON pointer ${JSON.stringify(text)}: must be empty or start with "/"`,
-    };
-  }
-  const bad = /~(?![01])/.exec(text);
-  if (bad) {
-    return {
-      kind: 'invalid',
-      message: `invalid JSON pointer ${JSON.stringify(text)}: "~" at offset ${bad.index} must be followed by 0 or 1 (write "~0" for "~" and "~1" for "/")`,
     };
   }
   const tokens = text
@@ -57,7 +68,7 @@ export interface PatchOperation {
   op: PatchOp;
   /** A pointer string or an already parsed pointer. */
   path: string | JsonPointer;
-  /** Required for add and replace. */
+  /** The value for add and replace; absent means null (as upstream). */
   value?: unknown;
 }
 
@@ -98,7 +109,7 @@ export function resolvePointer(doc: unknown, pointer: string | JsonPointer): unk
   let cur: unknown = doc;
   for (const token of parsed.pointer.tokens) {
     if (Array.isArray(cur)) {
-      const i = arrayIndex(token, cur.length, false);
+      const i = elementIndex(token, cur.length);
       if (typeof i !== 'number') return undefined;
       cur = cur[i];
     } else if (isObject(cur) && Object.hasOwn(cur, token)) {
@@ -110,19 +121,31 @@ export function resolvePointer(doc: unknown, pointer: string | JsonPointer): unk
   return cur;
 }
 
+/** An integer as Go's strconv.Atoi reads one (optional sign, decimal digits, leading zeros). */
+function atoi(token: string): number | string {
+  if (!/^[+-]?[0-9]+$/.test(token)) return `${JSON.stringify(token)} is not an array index`;
+  return Number(token);
+}
+
 /**
- * The array index `token` names: a non-negative decimal without leading zeros, below `length`
- * (or equal to it, or `-`, when inserting). Otherwise the reason it is not one.
+ * The index of an existing element that `token` names in an array of `length`: `0` to
+ * `length - 1`, or `-length` to `-1` counting from the end. Otherwise why it names none.
  */
-function arrayIndex(token: string, length: number, inserting: boolean): number | string {
-  if (token === '-') {
-    return inserting ? length : `"-" (the end of the array) names no existing element`;
-  }
-  if (!/^(0|[1-9][0-9]*)$/.test(token)) return `${JSON.stringify(token)} is not an array index`;
-  const i = Number(token);
-  const max = inserting ? length : length - 1;
-  if (i > max) return `index ${i} is out of bounds (array length ${length})`;
-  return i;
+function elementIndex(token: string, length: number): number | string {
+  if (token === '-') return `"-" (the end of the array) names no existing element`;
+  const i = atoi(token);
+  if (typeof i !== 'number') return i;
+  if (i >= length || i < -length) return `index ${i} is out of bounds (array length ${length})`;
+  return i < 0 ? i + length : i;
+}
+
+/** Where `add` inserts: `-` or `length` appends; `-1` appends too, `-(length + 1)` prepends. */
+function insertionIndex(token: string, length: number): number | string {
+  if (token === '-') return length;
+  const i = atoi(token);
+  if (typeof i !== 'number') return i;
+  if (i > length || i < -(length + 1)) return `index ${i} is out of bounds (array length ${length})`;
+  return i < 0 ? i + length + 1 : i;
 }
 
 class PatchError extends Error {}
@@ -152,9 +175,8 @@ export function applyPatch(doc: unknown, ops: readonly PatchOperation[]): PatchR
             ? ({ kind: 'ok', pointer: operation.path } as const)
             : ({ kind: 'invalid', message: 'path is required' } as const);
       if (parsed.kind === 'invalid') throw new PatchError(parsed.message);
-      let value: JsonValue | undefined;
-      if (op !== 'remove') {
-        if (operation.value === undefined) throw new PatchError(`a value is required for ${op}`);
+      let value: JsonValue = null;
+      if (op !== 'remove' && operation.value !== undefined) {
         try {
           value = cloneJson(operation.value);
         } catch (e) {
@@ -171,47 +193,54 @@ export function applyPatch(doc: unknown, ops: readonly PatchOperation[]): PatchR
 }
 
 /** Applies one operation to `root` (a private copy, mutated in place); returns the new root. */
-function applyOne(root: JsonValue, op: PatchOp, tokens: readonly string[], value?: JsonValue): JsonValue {
+function applyOne(root: JsonValue, op: PatchOp, tokens: readonly string[], value: JsonValue): JsonValue {
   if (tokens.length === 0) {
-    if (op === 'remove') throw new PatchError('the whole document cannot be removed');
-    return value!;
+    if (op !== 'replace') throw new PatchError(`${op} cannot apply to the whole document`);
+    // Upstream: an object or array replaces the document; a scalar leaves it as it is.
+    return typeof value === 'object' && value !== null ? value : root;
   }
   let parent: JsonValue = root;
   for (let i = 0; i < tokens.length - 1; i++) {
     const token = tokens[i]!;
     const here = formatPointer(tokens.slice(0, i + 1)).text;
+    let next: JsonValue | undefined;
     if (Array.isArray(parent)) {
-      const idx = arrayIndex(token, parent.length, false);
+      const idx = elementIndex(token, parent.length);
       if (typeof idx !== 'number') throw new PatchError(`${here} does not exist: ${idx}`);
-      parent = parent[idx]!;
+      next = parent[idx];
     } else if (isObject(parent)) {
-      if (!Object.hasOwn(parent, token)) throw new PatchError(`${here} does not exist`);
-      parent = parent[token]!;
-    } else {
-      throw new PatchError(
-        `${formatPointer(tokens.slice(0, i)).text || 'the document'} is a ${kindOf(parent)}, not an object or array`,
-      );
+      next = Object.hasOwn(parent, token) ? parent[token] : undefined;
     }
+    if (next === undefined) throw new PatchError(`${here} does not exist`);
+    if (typeof next !== 'object' || next === null) {
+      throw new PatchError(`${here} is ${kindOf(next)}, not an object or array`);
+    }
+    parent = next;
   }
   const last = tokens[tokens.length - 1]!;
   const parentText = formatPointer(tokens.slice(0, -1)).text || 'the document';
   if (Array.isArray(parent)) {
-    const idx = arrayIndex(last, parent.length, op === 'add');
+    const idx = op === 'add' ? insertionIndex(last, parent.length) : elementIndex(last, parent.length);
     if (typeof idx !== 'number') throw new PatchError(idx);
-    if (op === 'add') parent.splice(idx, 0, value!);
+    if (op === 'add') parent.splice(idx, 0, value);
     else if (op === 'remove') parent.splice(idx, 1);
-    else parent[idx] = value!;
+    else parent[idx] = value;
   } else if (isObject(parent)) {
-    const exists = Object.hasOwn(parent, last);
-    if (op !== 'add' && !exists) throw new PatchError(`${parentText} has no member ${JSON.stringify(last)}`);
-    if (op === 'remove') delete parent[last];
-    else setMember(parent, last, value);
+    if (op === 'remove') {
+      if (!Object.hasOwn(parent, last)) {
+        throw new PatchError(`${parentText} has no member ${JSON.stringify(last)} to remove`);
+      }
+      delete parent[last];
+    } else {
+      // add, and replace too: upstream sets a missing member rather than failing.
+      setMember(parent, last, value);
+    }
   } else {
-    throw new PatchError(`${parentText} is a ${kindOf(parent)}, not an object or array`);
+    throw new PatchError(`${parentText} is ${kindOf(parent)}, not an object or array`);
   }
   return root;
 }
 
 function kindOf(v: JsonValue): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`;
 }

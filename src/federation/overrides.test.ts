@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Overrides } from '../api/types.js';
-import { overridesFor, validateOverrides } from './overrides.js';
+import { overridesFor, overrideWarnings, validateOverrides } from './overrides.js';
 
 const O = 'spec.overrides';
 
@@ -22,6 +22,10 @@ describe('validateOverrides', () => {
             { op: 'replace', path: '/apiVersion', value: 'apps/v1' },
             { op: 'replace', path: '/spec/x', value: null },
             { op: 'add', path: '/metadata/annotations/a~1b', value: '' },
+            { op: '', path: '/spec/a', value: 1 },
+            { op: 'add', path: '/spec/b' },
+            { path: '/spec/c' },
+            { op: 'add', path: '/metadata/labels/a~b', value: 'lone tilde, as upstream' },
           ],
         },
         { clusterName: 'c2', clusterOverrides: [{ path: '/spec/replicas', value: 5 }] },
@@ -36,6 +40,21 @@ describe('validateOverrides', () => {
             { path: '/metadata/names', value: 1 },
             { path: '/metadata/labels/name', value: 'x' },
             { path: '/spec/kind', value: 'x' },
+            // Below a forbidden path: fails when applied, in its cluster only, as upstream.
+            { path: '/metadata/name/0', value: 'x' },
+          ],
+        },
+      ],
+    ],
+    ['an entry without clusterName (upstream: the cluster "")', [{ clusterOverrides: [{ path: '/a' }] }]],
+    [
+      'the same field written two ways (upstream compares paths as written)',
+      [
+        {
+          clusterName: 'c1',
+          clusterOverrides: [
+            { path: '/a~', value: 1 },
+            { path: '/a~0', value: 2 },
           ],
         },
       ],
@@ -47,7 +66,16 @@ describe('validateOverrides', () => {
   it.each<[string, unknown, string[]]>([
     ['a non-list', {}, [`${O}: must be a list`]],
     ['a non-object item', ['c1'], [`${O}[0]: must be an object with clusterName and clusterOverrides`]],
-    ['a missing clusterName', [{ clusterOverrides: [] }], [`${O}[0].clusterName: Required value`]],
+    [
+      'two entries without clusterName (both name the cluster "")',
+      [{ clusterOverrides: [] }, { clusterName: '' }],
+      [`${O}[1].clusterName: Duplicate value: "" (already at ${O}[0])`],
+    ],
+    [
+      'a clusterName that is not a string',
+      [{ clusterName: 3 }],
+      [`${O}[0].clusterName: must be a string (a KubeFedCluster name)`],
+    ],
     [
       'a duplicate clusterName',
       [{ clusterName: 'c1' }, { clusterName: 'c2' }, { clusterName: 'c1' }],
@@ -83,28 +111,19 @@ describe('validateOverrides', () => {
       ],
     ],
     [
-      'a bad escape',
-      [{ clusterName: 'c1', clusterOverrides: [{ path: '/a~2', value: 1 }] }],
+      'the whole object (path "")',
+      [{ clusterName: 'c1', clusterOverrides: [{ path: '', value: {} }] }],
       [
-        `${O}[0].clusterOverrides[0].path: invalid JSON pointer "/a~2": "~" at offset 2 must be followed by 0 or 1 (write "~0" for "~" and "~1" for "/")`,
+        `${O}[0].clusterOverrides[0].path: Forbidden: "" names the whole object, including its name, namespace and kind; name a field such as /spec/replicas`,
       ],
     ],
-    ...(
-      [
-        ['/metadata/name', '/metadata/name'],
-        ['/metadata/namespace', '/metadata/namespace'],
-        ['/metadata/generateName', '/metadata/generateName'],
-        ['/kind', '/kind'],
-        ['/metadata/name/0', '/metadata/name'],
-        ['/kind/x', '/kind'],
-      ] as const
-    ).map(
-      ([path, root]) =>
+    ...['/metadata/name', '/metadata/namespace', '/metadata/generateName', '/kind'].map(
+      (path) =>
         [
           `the forbidden path ${path}`,
           [{ clusterName: 'c1', clusterOverrides: [{ op: 'replace', path, value: 'x' }] }],
           [
-            `${O}[0].clusterOverrides[0].path: Forbidden: "${path}": ${root} ties the member object to its federated object and cannot be overridden`,
+            `${O}[0].clusterOverrides[0].path: Forbidden: "${path}" ties the member object to its federated object and cannot be overridden`,
           ],
         ] as [string, unknown, string[]],
     ),
@@ -125,16 +144,6 @@ describe('validateOverrides', () => {
       ],
     ],
     [
-      'replace without a value',
-      [{ clusterName: 'c1', clusterOverrides: [{ path: '/spec/replicas' }] }],
-      [`${O}[0].clusterOverrides[0].value: Required value: op replace needs a value`],
-    ],
-    [
-      'add without a value',
-      [{ clusterName: 'c1', clusterOverrides: [{ op: 'add', path: '/spec/replicas' }] }],
-      [`${O}[0].clusterOverrides[0].value: Required value: op add needs a value`],
-    ],
-    [
       'problems in several clusters, in order',
       [
         { clusterName: 'c1', clusterOverrides: [{ path: '/spec/replicas', value: 1 }] },
@@ -147,17 +156,32 @@ describe('validateOverrides', () => {
         },
       ],
       [
-        `${O}[1].clusterOverrides[0].path: Forbidden: "/metadata/name": /metadata/name ties the member object to its federated object and cannot be overridden`,
+        `${O}[1].clusterOverrides[0].path: Forbidden: "/metadata/name" ties the member object to its federated object and cannot be overridden`,
         `${O}[1].clusterOverrides[1].path: invalid JSON pointer "bad": must be empty or start with "/"`,
       ],
     ],
   ])('rejects %s', (_name, overrides, errors) => {
-    expect(validateOverrides(overrides as Overrides)).toEqual(errors);
+    expect(validateOverrides(overrides as Overrides, O, { perOperation: true })).toEqual(errors);
+  });
+
+  it('leaves per-operation problems to the cluster they belong to (upstream fails them at patch time)', () => {
+    const perOp = [
+      {
+        clusterName: 'c1',
+        clusterOverrides: [
+          { op: 'move', path: '/a', value: 1 },
+          { path: 'data/x', value: 1 },
+          { path: '', value: {} },
+        ],
+      },
+    ];
+    expect(validateOverrides(perOp as Overrides)).toEqual([]);
+    expect(validateOverrides(perOp as Overrides, O, { perOperation: true })).toHaveLength(3);
   });
 
   it('uses the given field path', () => {
-    expect(validateOverrides([{ clusterName: '' }], 'overrides')).toEqual([
-      'overrides[0].clusterName: Required value',
+    expect(validateOverrides([{ clusterName: 'a' }, { clusterName: 'a' }], 'overrides')).toEqual([
+      'overrides[1].clusterName: Duplicate value: "a" (already at overrides[0])',
     ]);
   });
 
@@ -171,6 +195,23 @@ describe('validateOverrides', () => {
   });
 });
 
+describe('overrideWarnings', () => {
+  it('names entries that apply to no cluster', () => {
+    expect(
+      overrideWarnings([
+        { clusterName: 'cluster2' },
+        { clusterOverrides: [] },
+        { clusterName: '' },
+        { clusterName: 'Cluster_3' },
+      ]),
+    ).toEqual([
+      `${O}[1].clusterName: not set, so these overrides apply to no cluster`,
+      `${O}[2].clusterName: not set, so these overrides apply to no cluster`,
+      `${O}[3].clusterName: "Cluster_3" is not a DNS-1123 subdomain, so no KubeFedCluster has this name and these overrides apply to no cluster`,
+    ]);
+  });
+});
+
 describe('overridesFor', () => {
   const overrides: Overrides = [
     {
@@ -179,6 +220,7 @@ describe('overridesFor', () => {
         { path: '/spec/replicas', value: 3 },
         { op: 'remove', path: '/spec/paused' },
         { op: 'add', path: '/metadata/labels/x', value: null },
+        { op: '', path: '/spec/y', value: 1 },
       ],
     },
     { clusterName: 'c2' },
@@ -192,6 +234,7 @@ describe('overridesFor', () => {
         { op: 'replace', path: '/spec/replicas', value: 3 },
         { op: 'remove', path: '/spec/paused' },
         { op: 'add', path: '/metadata/labels/x', value: null },
+        { op: 'replace', path: '/spec/y', value: 1 },
       ],
     ],
     ['a cluster without clusterOverrides', overrides, 'c2', []],

@@ -44,6 +44,29 @@ describe('renderForCluster', () => {
     });
   });
 
+  it('an override of a member the template does not set sets it, as upstream (replace is lenient)', () => {
+    const bare = { spec: { template: { spec: { containers: [{ name: 'c', image: 'nginx' }] } } } };
+    const r = render({
+      federated: fed({
+        template: bare,
+        overrides: [
+          {
+            clusterName: 'c1',
+            clusterOverrides: [
+              { path: '/metadata/labels', value: { env: 'prod' } },
+              { op: 'replace', path: '/spec/template/spec/nodeSelector', value: { disk: 'ssd' } },
+            ],
+          },
+        ],
+      }),
+    });
+    if (r.kind !== 'ok') throw new Error(r.message);
+    expect(r.object.metadata.labels).toEqual({ env: 'prod', 'kubefed.io/managed': 'true' });
+    expect(r.object.spec).toEqual({
+      template: { spec: { containers: [{ name: 'c', image: 'nginx' }], nodeSelector: { disk: 'ssd' } } },
+    });
+  });
+
   it('renders a FederatedNamespace as the Namespace named like it, without a namespace', () => {
     const r = render({
       federated: fed({ placement: { clusterSelector: {} } }, { name: 'ns1', namespace: 'ns1' }),
@@ -197,7 +220,7 @@ describe('renderForCluster', () => {
         overrides: [{ clusterName: 'c2', clusterOverrides: [{ path: '/metadata/name', value: 'x' }] }],
       }),
       'ApplyOverridesFailed',
-      'spec.overrides[0].clusterOverrides[0].path: Forbidden: "/metadata/name": /metadata/name ties the member object to its federated object and cannot be overridden',
+      'spec.overrides[0].clusterOverrides[0].path: Forbidden: "/metadata/name" ties the member object to its federated object and cannot be overridden',
     ],
     [
       'a duplicate cluster',
@@ -218,7 +241,7 @@ describe('renderForCluster', () => {
       'an override of the whole object (empty path)',
       fed({ template, overrides: [{ clusterName: 'c1', clusterOverrides: [{ path: '', value: 1 }] }] }),
       'ApplyOverridesFailed',
-      'spec.overrides[0].clusterOverrides[0].path: Required value: a JSON pointer such as /spec/replicas',
+      'overrides for cluster "c1": replace "" (operation 0): path: Forbidden: "" names the whole object, including its name, namespace and kind; name a field such as /spec/replicas',
     ],
     [
       'an override that makes metadata a scalar',

@@ -21,7 +21,7 @@
 import type { FederatedObject, Overrides } from '../api/types.js';
 import type { KubeObject } from '../kube/resource.js';
 import { applyPatch, cloneJson } from './jsonpointer.js';
-import { overridesFor, validateOverrides } from './overrides.js';
+import { operationProblem, overridesFor, validateOverrides } from './overrides.js';
 import { encodePropagatedKeys, PROPAGATED_KEYS_ANNOTATION } from './retain.js';
 
 export const MANAGED_LABEL = 'kubefed.io/managed';
@@ -102,6 +102,16 @@ export function renderForCluster(input: RenderInput): RenderOutcome {
   }
   const ops = overridesFor(overrides, cluster);
   if (ops.length > 0) {
+    for (const [index, op] of ops.entries()) {
+      const problem = operationProblem(op as unknown as Record<string, unknown>);
+      if (problem) {
+        return {
+          kind: 'failed',
+          reason: 'ApplyOverridesFailed',
+          message: `overrides for cluster ${JSON.stringify(cluster)}: ${op.op} ${JSON.stringify(op.path)} (operation ${index}): ${problem.field}: ${problem.message}`,
+        };
+      }
+    }
     const patched = applyPatch(object, ops);
     if (patched.kind === 'failed') {
       return {

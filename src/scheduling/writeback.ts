@@ -120,7 +120,7 @@ function overridesNeedUpdate(items: Overrides, replicas: ReadonlyMap<string, num
   for (const item of items) {
     for (const o of item.clusterOverrides ?? []) {
       if (o.path !== REPLICAS_PATH) continue;
-      if (typeof o.value !== 'number' || o.value !== replicas.get(item.clusterName)) return true;
+      if (typeof o.value !== 'number' || o.value !== replicas.get(item.clusterName ?? '')) return true;
       matched++;
     }
   }
@@ -132,7 +132,7 @@ function updatedOverrides(items: Overrides, replicas: ReadonlyMap<string, number
   for (const item of structuredClone(items)) {
     const list = item.clusterOverrides ?? [];
     const at = list.findIndex((o) => o.path === REPLICAS_PATH);
-    const value = replicas.get(item.clusterName);
+    const value = replicas.get(item.clusterName ?? '');
     if (value === undefined) {
       if (at < 0) {
         result.push(item);

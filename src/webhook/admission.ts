@@ -52,7 +52,20 @@ interface Hook {
 }
 
 const ALLOWED: Decision = { kind: 'allowed' };
-const verdict = (errors: FieldError[]): Decision => (errors.length ? { kind: 'denied', errors } : ALLOWED);
+/** Errors refuse the object; warnings (valid, but surely not what was meant) reach kubectl. */
+export interface Findings {
+  errors: FieldError[];
+  warnings: FieldError[];
+}
+const verdict = (found: FieldError[] | Findings): Decision => {
+  const { errors, warnings } = Array.isArray(found) ? { errors: found, warnings: [] } : found;
+  const w = warnings.length ? { warnings } : {};
+  return errors.length
+    ? { kind: 'denied', errors, ...w }
+    : warnings.length
+      ? { kind: 'allowed', ...w }
+      : ALLOWED;
+};
 const specOf = (o: unknown) => (isRecord(o) ? o.spec : undefined);
 const statusOf = (o: unknown) => (isRecord(o) ? o.status : undefined);
 
@@ -79,7 +92,7 @@ function specUnchanged(req: AdmissionRequest): boolean {
  */
 function validating(
   handles: (req: AdmissionRequest) => boolean,
-  spec: (req: AdmissionRequest) => FieldError[],
+  spec: (req: AdmissionRequest) => FieldError[] | Findings,
   status?: (req: AdmissionRequest) => FieldError[],
 ): Hook {
   return {

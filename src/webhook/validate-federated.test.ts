@@ -28,12 +28,43 @@ describe('validateFederatedObject', () => {
     ['a replace override (op defaults to replace)', override({ path: '/data/greeting', value: 'hi' })],
     ['a remove override', override({ op: 'remove', path: '/metadata/labels/app' })],
     ['an apiVersion override (upstream allows it)', override({ path: '/apiVersion', value: 'v1' })],
+    // As upstream (its CRD pattern ^(add|remove|replace)?$ and its patch library):
+    ['op "" (replace)', override({ op: '', path: '/data/a', value: 'x' })],
+    ['add without a value (sets null)', override({ op: 'add', path: '/data/a' })],
+    [
+      'a "~" that escapes nothing (an ordinary character)',
+      override({ path: '/metadata/labels/a~2b', value: '1' }),
+    ],
+    [
+      'an override below /metadata/generateName (fails in its cluster, when applied)',
+      override({ path: '/metadata/generateName/0', value: 'x' }),
+    ],
     [
       'a template with matching kind and apiVersion',
       { template: { apiVersion: 'v1', kind: 'ConfigMap', data: {} } },
     ],
   ])('accepts %s', (_, spec) => {
-    expect(validateFederatedObject(obj(spec), FCM)).toEqual([]);
+    expect(validateFederatedObject(obj(spec), FCM)).toEqual({ errors: [], warnings: [] });
+  });
+
+  it.each([
+    [
+      'an override without clusterName',
+      { overrides: [{ clusterOverrides: [] }] },
+      /not set, so these overrides apply to no cluster; use the name of a KubeFedCluster/,
+    ],
+    [
+      'an override clusterName with capitals',
+      { overrides: [{ clusterName: 'C1' }] },
+      /"C1" is not a DNS-1123 subdomain, so no KubeFedCluster has this name/,
+    ],
+  ])('accepts with a warning %s', (_, spec, message) => {
+    expect(validateFederatedObject(obj(spec), FCM)).toEqual({
+      errors: [],
+      warnings: [
+        { field: 'spec.overrides[0].clusterName', message: expect.stringMatching(message) as string },
+      ],
+    });
   });
 
   it.each([
@@ -103,40 +134,16 @@ describe('validateFederatedObject', () => {
       /Forbidden: "\/kind"/,
     ],
     [
-      'an override below /metadata/generateName',
-      override({ path: '/metadata/generateName/0', value: 'x' }),
-      'spec.overrides[0].clusterOverrides[0].path',
-      /Forbidden/,
-    ],
-    [
       'a path that is not a JSON pointer',
       override({ path: 'spec.replicas', value: 1 }),
       'spec.overrides[0].clusterOverrides[0].path',
       /must be empty or start with "\/"/,
     ],
     [
-      'a bad ~ escape',
-      override({ path: '/metadata/labels/a~2b', value: '1' }),
-      'spec.overrides[0].clusterOverrides[0].path',
-      /"~" at offset \d+ must be followed by 0 or 1/,
-    ],
-    [
       'op "move"',
       override({ op: 'move', path: '/data/a', value: 1 }),
       'spec.overrides[0].clusterOverrides[0].op',
       /Unsupported value: "move": supported values: "add", "remove", "replace"/,
-    ],
-    [
-      'add without a value',
-      override({ op: 'add', path: '/data/a' }),
-      'spec.overrides[0].clusterOverrides[0].value',
-      /op add needs a value/,
-    ],
-    [
-      'an override without clusterName',
-      { overrides: [{ clusterOverrides: [] }] },
-      'spec.overrides[0].clusterName',
-      /Required value/,
     ],
     [
       'a cluster overridden twice',
@@ -159,12 +166,6 @@ describe('validateFederatedObject', () => {
       },
       'spec.overrides[0].clusterOverrides[1].path',
       /Duplicate value.*merge the two overrides into one/,
-    ],
-    [
-      'an override clusterName with capitals',
-      { overrides: [{ clusterName: 'C1' }] },
-      'spec.overrides[0].clusterName',
-      /not a DNS-1123 subdomain/,
     ],
     [
       'a template of another kind',
@@ -204,7 +205,7 @@ describe('validateFederatedObject', () => {
       /must be an object/,
     ],
   ])('refuses %s', (_, spec, field, message) => {
-    expect(validateFederatedObject(obj(spec), FCM)).toContainEqual({
+    expect(validateFederatedObject(obj(spec), FCM).errors).toContainEqual({
       field,
       message: expect.stringMatching(message) as string,
     });
@@ -212,7 +213,7 @@ describe('validateFederatedObject', () => {
 
   it('checks the template group of default kinds only in their default federated group', () => {
     const spec = { template: { apiVersion: 'extensions/v1beta1', kind: 'Deployment' } };
-    expect(validateFederatedObject(obj(spec), FDEPLOY)).toEqual([
+    expect(validateFederatedObject(obj(spec), FDEPLOY).errors).toEqual([
       {
         field: 'spec.template.apiVersion',
         message:
@@ -220,12 +221,12 @@ describe('validateFederatedObject', () => {
       },
     ]);
     expect(
-      validateFederatedObject(obj(spec), { group: 'other.example.io', kind: 'FederatedDeployment' }),
+      validateFederatedObject(obj(spec), { group: 'other.example.io', kind: 'FederatedDeployment' }).errors,
     ).toEqual([]);
   });
 
   it('reports every problem of the object at once, in field order of the spec', () => {
-    const errors = validateFederatedObject(
+    const { errors } = validateFederatedObject(
       obj({
         placement: { clusters: [{ name: 'c1' }, { name: 'c1' }] },
         overrides: [{ clusterName: 'c1', clusterOverrides: [{ path: '/metadata/name', value: 'x' }] }],

@@ -5,7 +5,7 @@
  * federated kind (`FederatedDeployment` ⇒ `Deployment`, group `apps` for the default types).
  */
 import { DEFAULT_FEDERATED_KINDS } from '../api/types.js';
-import { validateOverrides } from '../federation/overrides.js';
+import { overrideWarnings, validateOverrides } from '../federation/overrides.js';
 import { parseLabelSelector } from '../federation/selector.js';
 import {
   dns1035Problem,
@@ -23,12 +23,15 @@ export interface FederatedKindRef {
   kind: string;
 }
 
-export function validateFederatedObject(object: unknown, ref: FederatedKindRef): FieldError[] {
+export function validateFederatedObject(
+  object: unknown,
+  ref: FederatedKindRef,
+): { errors: FieldError[]; warnings: FieldError[] } {
   const errs = new FieldErrors();
   const spec = isRecord(object) ? object.spec : undefined;
   if (!isRecord(spec)) {
     errs.add('spec', 'Required value: set spec (at least {}), with template, placement and overrides');
-    return errs.list;
+    return { errors: errs.list, warnings: [] };
   }
   if (spec.placement !== undefined && spec.placement !== null) placement(errs, spec.placement);
   if (spec.overrides !== undefined && spec.overrides !== null) overrides(errs, spec.overrides);
@@ -39,7 +42,13 @@ export function validateFederatedObject(object: unknown, ref: FederatedKindRef):
       `Invalid value: ${JSON.stringify(spec.retainReplicas)}: must be true or false`,
     );
   }
-  return errs.list;
+  const warnings = Array.isArray(spec.overrides)
+    ? fromMessages(overrideWarnings(spec.overrides as never), 'spec.overrides').map((w) => ({
+        ...w,
+        message: `${w.message}; use the name of a KubeFedCluster`,
+      }))
+    : [];
+  return { errors: errs.list, warnings };
 }
 
 function placement(errs: FieldErrors, p: unknown): void {
@@ -77,7 +86,10 @@ function placement(errs: FieldErrors, p: unknown): void {
 }
 
 function overrides(errs: FieldErrors, list: unknown): void {
-  for (const e of fromMessages(validateOverrides(list as never), 'spec.overrides')) {
+  for (const e of fromMessages(
+    validateOverrides(list as never, 'spec.overrides', { perOperation: true }),
+    'spec.overrides',
+  )) {
     const fix =
       e.field.endsWith('.path') && e.message.startsWith('Forbidden')
         ? '; remove this override (the name, namespace and kind always come from the federated object)'
@@ -88,14 +100,6 @@ function overrides(errs: FieldErrors, list: unknown): void {
             : '';
     errs.add(e.field, e.message + fix);
   }
-  if (!Array.isArray(list)) return;
-  list.forEach((item: unknown, i) => {
-    const name = isRecord(item) ? item.clusterName : undefined;
-    if (typeof name !== 'string' || name === '') return;
-    const problem = subdomainProblem(name);
-    if (problem)
-      errs.add(`spec.overrides[${i}].clusterName`, `Invalid value: ${problem}; use a KubeFedCluster name`);
-  });
 }
 
 function template(errs: FieldErrors, t: unknown, ref: FederatedKindRef): void {

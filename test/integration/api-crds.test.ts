@@ -161,7 +161,8 @@ spec:
     clusterOverrides: [{op: bogus, path: /data/x, value: y}]
 `;
     await expect(kubectl('cluster1', ['apply', '-f', '-'], bad)).rejects.toThrow(
-      /spec\.overrides\[0\]\.clusterOverrides\[0\]\.op: Unsupported value: "bogus"/,
+      // Upstream's pattern: "" (and absent) mean replace.
+      /spec\.overrides\[0\]\.clusterOverrides\[0\]\.op: Invalid value: "bogus": .* should match '\^\(add\|remove\|replace\)\?\$'/,
     );
     const badCluster = `
 apiVersion: core.kubefed.io/v1beta1

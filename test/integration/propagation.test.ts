@@ -306,6 +306,44 @@ describe('sync controller', () => {
     }
   });
 
+  it('propagates overrides of members the template does not set, as upstream (lenient replace)', async () => {
+    const ns = await federatedNamespace(['cluster2', 'cluster3']);
+    // No labels in the ConfigMap template; no nodeSelector in the Deployment's pod template.
+    await apply(
+      'cluster1',
+      fedConfigMap(ns, 'labelled', ['cluster2', 'cluster3'], {
+        overrides: [
+          {
+            clusterName: 'cluster3',
+            clusterOverrides: [{ path: '/metadata/labels', value: { env: 'prod' } }],
+          },
+        ],
+      }),
+    );
+    await apply(
+      'cluster1',
+      fedDeployment(ns, 'pinned', ['cluster2', 'cluster3'], {
+        overrides: [
+          {
+            clusterName: 'cluster2',
+            clusterOverrides: [{ path: '/spec/template/spec/nodeSelector', value: { disk: 'ssd' } }],
+          },
+        ],
+      }),
+    );
+    await waitForStatus(FCM, ns, 'labelled', ['cluster2:', 'cluster3:'], 'True');
+    await waitForStatus(FDEPLOY, ns, 'pinned', ['cluster2:', 'cluster3:'], 'True');
+    const cm3 = await getObject('cluster3', ['-n', ns, 'configmap', 'labelled']);
+    expect(cm3?.metadata.labels).toEqual({ env: 'prod', 'kubefed.io/managed': 'true' });
+    const cm2 = await getObject('cluster2', ['-n', ns, 'configmap', 'labelled']);
+    expect(cm2?.metadata.labels).toEqual({ 'kubefed.io/managed': 'true' });
+    type Deploy = KubeObject & { spec: { template: { spec: { nodeSelector?: Record<string, string> } } } };
+    const d2 = await getObject<Deploy>('cluster2', ['-n', ns, 'deployment', 'pinned']);
+    expect(d2?.spec.template.spec.nodeSelector).toEqual({ disk: 'ssd' });
+    const d3 = await getObject<Deploy>('cluster3', ['-n', ns, 'deployment', 'pinned']);
+    expect(d3?.spec.template.spec.nodeSelector).toBeUndefined();
+  });
+
   it('reports ApplyOverridesFailed for an override of a path that does not exist', async () => {
     const ns = await federatedNamespace(['cluster2', 'cluster3']);
     await apply(

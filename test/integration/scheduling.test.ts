@@ -71,7 +71,7 @@ function overriddenReplicas(f: FederatedObject | undefined): Record<string, numb
   const out: Record<string, number> = {};
   for (const o of f?.spec?.overrides ?? [])
     for (const co of o.clusterOverrides ?? [])
-      if (co.path === '/spec/replicas') out[o.clusterName] = co.value as number;
+      if (co.path === '/spec/replicas') out[o.clusterName ?? ''] = co.value as number;
   return out;
 }
 
