@@ -147,6 +147,29 @@ async function checkCopies(
   });
 }
 
+/**
+ * Waits for a Normal Event `reason` on the federated object, reported as upstream reports it: by
+ * the sync controller named `<lowercase federated kind>-controller`.
+ */
+async function waitEvent(t: Topology, c: Cycle, reason: string): Promise<void> {
+  const component = `${c.tc.kind.toLowerCase()}-controller`;
+  await t.wait(`Event ${reason} on ${c.tc.kind} ${c.name} from ${component}`, async () => {
+    const list = JSON.parse(
+      await t.kubectl('cluster1', [
+        'get',
+        'events',
+        '-A',
+        '--field-selector',
+        `involvedObject.kind=${c.tc.kind},involvedObject.name=${c.name},reason=${reason}`,
+        '-o',
+        'json',
+      ]),
+    ) as { items: { type: string; source?: { component?: string } }[] };
+    const found = list.items.find((e) => e.type === 'Normal' && e.source?.component === component);
+    return [found !== undefined, found, JSON.stringify(list.items.map((e) => e.source))];
+  });
+}
+
 /** The whole cycle for one type. `ns` is a federated namespace placed in every cluster (namespaced types). */
 export async function crudCycle(t: Topology, tc: FederatedTypeCase, ns: string | undefined): Promise<void> {
   const isNamespace = tc.target.kind === 'Namespace';
@@ -165,6 +188,7 @@ export async function crudCycle(t: Topology, tc: FederatedTypeCase, ns: string |
   await t.apply('cluster1', federated(c, all, created));
   const fed = await waitPropagated(t, c, CLUSTERS);
   expect(fed.metadata.finalizers).toContain('kubefed.io/sync-controller');
+  await waitEvent(t, c, isNamespace ? 'UpdateInCluster' : 'CreateInCluster');
   await checkCopies(
     t,
     c,
@@ -185,6 +209,7 @@ export async function crudCycle(t: Topology, tc: FederatedTypeCase, ns: string |
     { cluster1: rendered(c, { env: 'prod' }), cluster2: rendered(c, undefined, marker) },
     updated,
   );
+  await waitEvent(t, c, 'UpdateInCluster');
 
   // 3. Placement shrink to one cluster. For the Namespace type the host (cluster1) leaves: its own
   // Namespace is only unlabelled; otherwise cluster2 leaves and its copy is deleted.
@@ -204,11 +229,16 @@ export async function crudCycle(t: Topology, tc: FederatedTypeCase, ns: string |
       ];
     });
     expect(host?.metadata.name).toBe(name);
+    // The API server's own label stays on the host Namespace and is on the member's.
+    expect(host?.metadata.labels?.['kubernetes.io/metadata.name']).toBe(name);
+    expect((await target('cluster2'))?.metadata.labels?.['kubernetes.io/metadata.name']).toBe(name);
+    await waitEvent(t, c, 'RemoveManagedLabelFromInCluster');
   } else {
     await t.wait(`the copy in ${leave} deleted`, async () => {
       const o = await target(leave);
       return [o === undefined, o, JSON.stringify(o?.metadata)];
     });
+    await waitEvent(t, c, 'DeleteInCluster');
   }
   expect((await target(stay))?.metadata.labels?.[MANAGED]).toBe('true');
 

@@ -2,7 +2,7 @@
  * The conformance topology: clusters of its own (cluster1 = host, cluster2 = member; both joined,
  * as upstream's e2e joins the host too), the Helm chart installed as an upstream user installs it
  * (`helm install kubefed charts/kubefed -n kube-federation-system --create-namespace`, with the
- * RawResourceStatusCollection gate on), and the chart's control plane run by `kubefed-local
+ * RawResourceStatusCollection gate on; or namespace-scoped in another namespace), and the chart's control plane run by `kubefed-local
  * install` as local processes. Everything the checks do goes through kubectl, helm and kubefedctl
  * with YAML, never through our internal API: a check passes only if an upstream user's commands
  * and manifests work unchanged.
@@ -44,6 +44,15 @@ export class Topology {
   readonly root = mkdtempSync(path.join(tmpdir(), 'kubefed-conformance-'));
   readonly dir = path.join(this.root, 'state');
 
+  /**
+   * `kfns`: the control plane's namespace (the chart's release namespace); `scope`: the chart's
+   * global.scope. Default: upstream's default install, cluster-scoped in kube-federation-system.
+   */
+  constructor(
+    readonly kfns = KFNS,
+    readonly scope: 'Cluster' | 'Namespaced' = 'Cluster',
+  ) {}
+
   get kubeconfig(): string {
     return path.join(this.dir, 'kubeconfig');
   }
@@ -71,21 +80,29 @@ export class Topology {
       'kubefed',
       path.join(REPO_ROOT, 'charts', 'kubefed'),
       '--namespace',
-      KFNS,
+      this.kfns,
       '--create-namespace',
       '--kube-context',
       'cluster1',
       '--set',
       'controllermanager.featureGates.RawResourceStatusCollection=Enabled',
+      '--set',
+      `global.scope=${this.scope}`,
     ]);
     const install = await kubefedLocal(['install', '--dir', this.dir], { timeoutMs: 240_000 });
     if (install.code !== 0) throw new Error(`kubefed-local install failed: ${install.stderr}`);
     for (const c of CLUSTERS) {
-      await this.kubefedctl('join', c, `--cluster-context=${c}`, '--host-cluster-context=cluster1');
+      await this.kubefedctl(
+        'join',
+        c,
+        `--cluster-context=${c}`,
+        '--host-cluster-context=cluster1',
+        `--kubefed-namespace=${this.kfns}`,
+      );
     }
     for (const c of CLUSTERS) {
       await this.wait(`KubeFedCluster ${c} Ready`, async () => {
-        const kfc = await this.get('cluster1', ['-n', KFNS, 'kubefedclusters', c]);
+        const kfc = await this.get('cluster1', ['-n', this.kfns, 'kubefedclusters', c]);
         const conditions = (kfc?.status?.conditions ?? []) as { type: string; status: string }[];
         const ready = conditions.some((x) => x.type === 'Ready' && x.status === 'True');
         return [ready, kfc, JSON.stringify(kfc?.status)];
@@ -137,6 +154,23 @@ export class Topology {
 
   kubefedctlRun(...args: string[]): Promise<RunResult> {
     return this.run(process.execPath, [KUBEFEDCTL, ...args]);
+  }
+
+  /** A new host namespace federated to every cluster (FederatedNamespace `<ns>/<ns>`, selector {}). */
+  async federatedNamespace(prefix: string): Promise<string> {
+    const ns = unique(prefix);
+    await this.kubectl('cluster1', ['create', 'namespace', ns]);
+    await this.apply('cluster1', {
+      apiVersion: 'types.kubefed.io/v1beta1',
+      kind: 'FederatedNamespace',
+      metadata: { name: ns, namespace: ns },
+      spec: { placement: { clusterSelector: {} } },
+    });
+    await this.wait(`FederatedNamespace ${ns} propagated`, async () => {
+      const f = await this.get('cluster1', ['-n', ns, 'federatednamespaces', ns]);
+      return [propagationOf(f)?.status === 'True', f, JSON.stringify(f?.status)];
+    });
+    return ns;
   }
 
   wait<T>(what: string, probe: () => Promise<[boolean, T, string]>, timeoutMs = 60_000): Promise<T> {
