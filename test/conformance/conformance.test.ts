@@ -5,9 +5,11 @@
  * everything else kubectl and YAML (harness.ts). docs/compatibility.md lists every item with its
  * check and any deliberate difference.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crudCycle, type FederatedTypeCase } from './crud.js';
-import { KFNS, Topology, unique, propagationOf, type Obj } from './harness.js';
+import { KFNS, Topology, unique, type Obj } from './harness.js';
 
 const t = new Topology();
 const TYPES = 'types.kubefed.io/v1beta1';
@@ -118,32 +120,17 @@ const DEFAULT_TYPES: FederatedTypeCase[] = [
   ),
 ];
 
-/** A host namespace federated to every cluster (FederatedNamespace `<ns>/<ns>`, selector {}). */
-async function federatedNamespace(prefix: string): Promise<string> {
-  const ns = unique(prefix);
-  await t.kubectl('cluster1', ['create', 'namespace', ns]);
-  await t.apply('cluster1', {
-    apiVersion: TYPES,
-    kind: 'FederatedNamespace',
-    metadata: { name: ns, namespace: ns },
-    spec: { placement: { clusterSelector: {} } },
-  });
-  await t.wait(`FederatedNamespace ${ns} propagated`, async () => {
-    const f = await t.get<Obj>('cluster1', ['-n', ns, 'federatednamespaces', ns]);
-    return [propagationOf(f)?.status === 'True', f, JSON.stringify(f?.status)];
-  });
-  return ns;
-}
-
-beforeAll(async () => {
-  await t.up();
-}, 600_000);
-
-afterAll(async () => {
-  await t.down();
-});
+const federatedNamespace = (prefix: string) => t.federatedNamespace(prefix);
 
 describe('upstream conformance, cluster-scoped control plane in kube-federation-system', () => {
+  beforeAll(async () => {
+    await t.up();
+  }, 600_000);
+
+  afterAll(async () => {
+    await t.down();
+  });
+
   it('#1 the core, scheduling and default federated CRDs exist with upstream groups, versions, scopes and short names', async () => {
     const crds = JSON.parse(await t.kubectl('cluster1', ['get', 'crds', '-o', 'json'])) as {
       items: {
@@ -207,6 +194,21 @@ describe('upstream conformance, cluster-scoped control plane in kube-federation-
     }
   });
 
+  it("#42 the controller manager logs upstream's startup lines and holds the lock kubefed-controller-manager", async () => {
+    const log = readFileSync(path.join(t.dir, 'logs', 'kubefed-controller-manager.log'), 'utf8');
+    expect(log).toContain(`Using valid KubeFedConfig \\"${KFNS}/kubefed\\"`);
+    expect(log).toContain('promoted as leader');
+    expect(log).toContain('Starting cluster controller');
+    // A coordination.k8s.io Lease (upstream's default lock was a ConfigMap: docs/compatibility.md).
+    const lease = await t.get<{ spec: { holderIdentity?: string } }>('cluster1', [
+      '-n',
+      KFNS,
+      'leases.coordination.k8s.io',
+      'kubefed-controller-manager',
+    ]);
+    expect(lease?.spec.holderIdentity).toMatch(/^[^_]+_[0-9a-f-]{36}$/);
+  });
+
   describe('#9 #12 #13 #17 #18 #19 #24 the create/update/shrink/delete cycle of every default type', () => {
     it('namespaces (FederatedNamespace; #27: the host Namespace is only unlabelled)', async () => {
       const ns = unique('conf-ns');
@@ -231,6 +233,69 @@ describe('upstream conformance, cluster-scoped control plane in kube-federation-
       await t.kubectl('cluster1', ['delete', 'namespace', ns, '--wait=false']);
     });
 
+    for (const scope of ['Namespaced', 'Cluster'] as const) {
+      const kind = scope === 'Namespaced' ? 'Widget' : 'Gadget';
+      const plural = `${kind.toLowerCase()}s`;
+      const group = 'conformance.example.io';
+      it(`a ${scope.toLowerCase()} CRD (${kind}) enabled with kubefedctl enable`, async () => {
+        const crd = {
+          apiVersion: 'apiextensions.k8s.io/v1',
+          kind: 'CustomResourceDefinition',
+          metadata: { name: `${plural}.${group}` },
+          spec: {
+            group,
+            scope,
+            names: { plural, singular: kind.toLowerCase(), kind, listKind: `${kind}List` },
+            versions: [
+              {
+                name: 'v1',
+                served: true,
+                storage: true,
+                schema: {
+                  openAPIV3Schema: {
+                    type: 'object',
+                    properties: {
+                      spec: {
+                        type: 'object',
+                        properties: { size: { type: 'integer' }, colour: { type: 'string' } },
+                      },
+                    },
+                  },
+                },
+              },
+            ],
+          },
+        };
+        for (const c of ['cluster1', 'cluster2']) {
+          await t.apply(c, crd);
+          await t.kubectl(c, [
+            'wait',
+            '--for=condition=Established',
+            `crd/${plural}.${group}`,
+            '--timeout=60s',
+          ]);
+        }
+        const out = await t.kubefedctl('enable', `${plural}.${group}`, '--host-cluster-context=cluster1');
+        expect(out).toContain(`federatedtypeconfig.core.kubefed.io/${plural}.${group} created`);
+        await t.wait(`FTC ${plural}.${group} Running`, async () => {
+          const f = await t.get<Obj>('cluster1', ['-n', KFNS, 'federatedtypeconfigs', `${plural}.${group}`]);
+          return [f?.status?.propagationController === 'Running', f, JSON.stringify(f?.status)];
+        });
+        const tc: FederatedTypeCase = {
+          ftc: `${plural}.${group}`,
+          kind: `Federated${kind}`,
+          resource: `federated${plural}.types.kubefed.io`,
+          apiVersion: TYPES,
+          target: { apiVersion: `${group}/v1`, kind, resource: `${plural}.${group}` },
+          namespaced: scope === 'Namespaced',
+          template: { spec: { size: 3, colour: 'blue' } },
+        };
+        const ns = tc.namespaced ? await federatedNamespace('conf-crd') : undefined;
+        await crudCycle(t, tc, ns);
+        if (ns) await t.kubectl('cluster1', ['delete', 'namespace', ns, '--wait=false']);
+      });
+    }
+
     for (const tc of DEFAULT_TYPES) {
       it(`${tc.ftc} (${tc.kind})`, async () => {
         const ns = tc.namespaced ? await federatedNamespace('conf') : undefined;
@@ -239,4 +304,37 @@ describe('upstream conformance, cluster-scoped control plane in kube-federation-
       });
     }
   });
+});
+
+describe('upstream conformance, namespace-scoped control plane in a namespace of its own', () => {
+  const n = new Topology(unique('conf-plane'), 'Namespaced');
+
+  beforeAll(async () => {
+    await n.up();
+  }, 600_000);
+
+  afterAll(async () => {
+    await n.down();
+  });
+
+  it('#8 (Namespaced plane) cluster-scoped FederatedTypeConfigs are NotRunning, namespaced ones Running', async () => {
+    for (const [name, state] of [
+      ['clusterroles.rbac.authorization.k8s.io', 'NotRunning'],
+      ['configmaps', 'Running'],
+      ['deployments.apps', 'Running'],
+    ] as const) {
+      await n.wait(`FTC ${name} ${state}`, async () => {
+        const f = await n.get<Obj>('cluster1', ['-n', n.kfns, 'federatedtypeconfigs', name]);
+        return [f?.status?.propagationController === state, f, JSON.stringify(f?.status)];
+      });
+    }
+  });
+
+  // The control plane's namespace is its only target, on the host and on the members; with no
+  // FederatedNamespace there, an object's own placement applies.
+  for (const tc of DEFAULT_TYPES.filter((d) => d.namespaced)) {
+    it(`the create/update/shrink/delete cycle of ${tc.ftc} in the control plane's namespace`, async () => {
+      await crudCycle(n, tc, n.kfns);
+    });
+  }
 });
