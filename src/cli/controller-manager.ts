@@ -1,20 +1,38 @@
 #!/usr/bin/env node
 /**
  * kubefed-controller-manager: the federation control plane process. Runs against the host cluster
- * given by --kubeconfig/--context (or in-cluster credentials), in --kubefed-namespace.
+ * given by --kubeconfig/--context/--master (or in-cluster credentials), in --kubefed-namespace.
+ * Upstream's flags are accepted as upstream's scripts spell them (Go flag style, klog's --v).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '../api/kubefedconfig.js';
+import type { ClusterCredentials } from '../kube/credentials.js';
 import { VERSION } from '../version.js';
+import {
+  effectiveLogLevel,
+  goStyleArgs,
+  hostConnection,
+  LOG_LEVELS,
+  parseAddress,
+  parseMaster,
+  parseVerbosity,
+  withMaster,
+  type HostConnection,
+  type LogLevel,
+} from './controller-manager-flags.js';
 
 interface Flags {
   kubeconfig?: string;
   context?: string;
+  master?: string;
   kubefedNamespace?: string;
+  kubefedConfig?: string;
   leaderElect: boolean;
   leaseName: string;
-  metricsAddr: string;
-  logLevel: string;
+  metricsAddr: { host: string; port: number };
+  healthzAddr?: { host: string; port: number };
+  logLevel: LogLevel;
+  v?: number;
   restConfigQps: number;
   restConfigBurst: number;
   memberQps: number;
@@ -30,41 +48,57 @@ const positive = (flag: string) => (v: string) => {
   return n;
 };
 
-/** `host:port`, `:port` (all interfaces) or `port`. */
-export function parseAddress(v: string): { host: string; port: number } {
-  const m = /^(?:(.*):)?(\d+)$/.exec(v);
-  const port = Number(m?.[2]);
-  if (!m || port > 65535)
-    throw new InvalidArgumentError(`"${v}" is not host:port (e.g. 127.0.0.1:9090, :9090)`);
-  return {
-    host: m[1] === undefined ? '127.0.0.1' : m[1] === '' ? '0.0.0.0' : m[1].replace(/^\[|\]$/g, ''),
-    port,
-  };
-}
-
 const program = new Command('kubefed-controller-manager')
-  .description('KubeFed control plane: runs the federation controllers against a host cluster.')
+  .description(
+    'KubeFed control plane: runs the federation controllers against a host cluster.\n' +
+      "Upstream's flags work as its scripts spell them: --flag=value, --flag value, -flag=value, klog's --v=2.",
+  )
   .version(VERSION, '--version')
   .option(
     '--kubeconfig <path>',
     'kubeconfig of the host cluster (default: in-cluster credentials, else $KUBECONFIG or ~/.kube/config)',
   )
   .option('--context <name>', 'kubeconfig context of the host cluster (default: current context)')
+  .addOption(
+    new Option(
+      '--master <url>',
+      "API server URL of the host cluster; replaces the kubeconfig's server (as upstream). Alone (no --kubeconfig, --context or $KUBECONFIG): that URL, without credentials",
+    ).argParser(parseMaster),
+  )
   .option(
     '--kubefed-namespace <ns>',
     'namespace of the control plane (env KUBEFED_NAMESPACE; in a pod: its namespace; else kube-federation-system)',
   )
+  .option(
+    '--kubefed-config <file>',
+    'KubeFedConfig YAML file used instead of the KubeFedConfig "kubefed" of the namespace (upstream: test only); validated alike, not written to the cluster, read once',
+  )
   .option('--no-leader-elect', 'run without leader election (one replica only)')
   .option('--lease-name <name>', 'name of the leader-election Lease', 'kubefed-controller-manager')
-  .option(
-    '--metrics-addr <addr>',
-    'address of /metrics, /healthz and /readyz (host:port, :port for all interfaces)',
-    '127.0.0.1:9090',
+  .addOption(
+    new Option(
+      '--metrics-addr <addr>',
+      'address of /metrics, /healthz and /readyz (host:port, :port for all interfaces; upstream default :9090)',
+    )
+      .argParser(parseAddress)
+      .default(parseAddress('127.0.0.1:9090'), '127.0.0.1:9090'),
   )
   .addOption(
-    new Option('--log-level <level>', 'log level')
-      .choices(['trace', 'debug', 'info', 'warn', 'error'])
-      .default(process.env.KUBEFED_LOG_LEVEL ?? 'info'),
+    new Option(
+      '--healthz-addr <addr>',
+      'also serve upstream\'s /healthz (200 "OK") on this address (upstream default :8080; unset: only on --metrics-addr)',
+    ).argParser(parseAddress),
+  )
+  .addOption(
+    new Option('--log-level <level>', 'log level (wins over --v)')
+      .choices(LOG_LEVELS)
+      .env('KUBEFED_LOG_LEVEL')
+      .default('info'),
+  )
+  .addOption(
+    new Option('--v <n>', "klog verbosity, as upstream's: 0-1 info, 2-3 debug, 4 and more trace").argParser(
+      parseVerbosity,
+    ),
   )
   .addOption(
     new Option(
@@ -114,7 +148,11 @@ const program = new Command('kubefed-controller-manager')
   )
   .action(async (flags: Flags) => {
     // The log level must be set before the first logger is created.
-    process.env.KUBEFED_LOG_LEVEL = flags.logLevel;
+    process.env.KUBEFED_LOG_LEVEL = effectiveLogLevel({
+      logLevel: flags.logLevel,
+      source: program.getOptionValueSource('logLevel'),
+      v: flags.v,
+    });
     const { rootLogger } = await import('../kube/log.js');
     const { ClusterClient } = await import('../kube/client.js');
     const { Kubeconfig, inClusterCredentials, inClusterNamespace } = await import('../kube/credentials.js');
@@ -124,11 +162,19 @@ const program = new Command('kubefed-controller-manager')
     const { LeadershipLostError } = await import('../kube/manager.js');
     const log = rootLogger().child({ component: COMPONENT });
 
-    const inCluster =
-      !flags.kubeconfig && !flags.context && !process.env.KUBECONFIG
-        ? inClusterCredentials('host')
-        : undefined;
-    const creds = inCluster ?? Kubeconfig.load(flags.kubeconfig).credentials(flags.context);
+    const hostCredentials = (c: HostConnection): ClusterCredentials => {
+      switch (c.kind) {
+        case 'default':
+          return inClusterCredentials('host') ?? Kubeconfig.load().credentials();
+        case 'kubeconfig': {
+          const creds = Kubeconfig.load(c.path).credentials(c.context);
+          return c.master ? withMaster(creds, c.master) : creds;
+        }
+        case 'master':
+          return withMaster({ name: 'host' }, c.master);
+      }
+    };
+    const creds = hostCredentials(hostConnection(flags, process.env.KUBECONFIG));
     const host = new ClusterClient(creds, {
       qps: flags.restConfigQps,
       burst: flags.restConfigBurst,
@@ -143,7 +189,15 @@ const program = new Command('kubefed-controller-manager')
       DEFAULT_KUBEFED_NAMESPACE;
     const abort = new AbortController();
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => abort.abort());
-    log.info({ version: VERSION, host: creds.server, namespace }, 'starting');
+    log.info(
+      {
+        version: VERSION,
+        host: creds.server,
+        namespace,
+        ...(flags.kubefedConfig ? { kubefedConfig: flags.kubefedConfig } : {}),
+      },
+      'starting',
+    );
     try {
       await runControlPlane(
         {
@@ -153,7 +207,9 @@ const program = new Command('kubefed-controller-manager')
           leaderElect: flags.leaderElect,
           leaseName: flags.leaseName,
           ...(flags.identity ? { identity: flags.identity } : {}),
-          http: parseAddress(flags.metricsAddr),
+          http: flags.metricsAddr,
+          ...(flags.healthzAddr ? { healthz: flags.healthzAddr } : {}),
+          ...(flags.kubefedConfig ? { kubeFedConfigFile: flags.kubefedConfig } : {}),
           memberQps: flags.memberQps,
           memberBurst: flags.memberBurst,
           unschedulableThresholdMs: flags.unschedulableThreshold,
@@ -172,7 +228,11 @@ const program = new Command('kubefed-controller-manager')
   });
 
 try {
-  await program.parseAsync(process.argv);
+  const longOptions = new Map<string, boolean>([
+    ['--help', false],
+    ...program.options.flatMap((o) => (o.long ? [[o.long, o.required || o.optional] as const] : [])),
+  ]);
+  await program.parseAsync(goStyleArgs(process.argv.slice(2), longOptions), { from: 'user' });
 } catch (err) {
   process.stderr.write(`kubefed-controller-manager: ${(err as Error).message}\n`);
   process.exitCode = 1;

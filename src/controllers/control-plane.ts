@@ -3,9 +3,20 @@
  * federation controllers on the host cluster. Settings that controllers read per reconcile (health
  * check period, thresholds, timeout) follow KubeFedConfig changes without a restart.
  */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { KUBEFED_CONFIG_NAME, KubeFedConfigDefinition, type KubeFedConfig } from '../api/core.js';
+import type { TSchema } from '@sinclair/typebox';
+import { parse as parseYaml } from 'yaml';
+import {
+  CORE_GROUP,
+  KUBEFED_CONFIG_NAME,
+  KubeFedConfigDefinition,
+  KubeFedConfigSpec,
+  type KubeFedConfig,
+} from '../api/core.js';
 import { resourceRefOf } from '../api/index.js';
 import {
   defaultKubeFedConfig,
@@ -35,10 +46,17 @@ export interface ControlPlaneOptions {
   /** Scope for a KubeFedConfig created at startup (env DEFAULT_KUBEFED_SCOPE upstream). */
   defaultScope: 'Cluster' | 'Namespaced';
   leaderElect: boolean;
+  /**
+   * A KubeFedConfig YAML file used instead of the KubeFedConfig object (upstream's
+   * `--kubefed-config`, "test only"): validated alike, never written, not followed for changes.
+   */
+  kubeFedConfigFile?: string;
   /** Lease name (default kubefed-controller-manager). */
   leaseName?: string;
   identity?: string;
   http?: { host: string; port: number };
+  /** A second server with upstream's `/healthz` (200 "OK"), as `--healthz-addr`; up before anything else. */
+  healthz?: { host: string; port: number };
   memberQps?: number;
   memberBurst?: number;
   /** Pods unschedulable this long count against a member's capacity in RSP scheduling (default 60 s). */
@@ -89,6 +107,99 @@ export async function loadKubeFedConfig(
   return { object, spec };
 }
 
+/** Reads a KubeFedConfig YAML file (`--kubefed-config`) and validates it; throws on an invalid one. */
+export function readKubeFedConfigFile(
+  file: string,
+  namespace: string,
+  log: Logger,
+): { name: string; namespace: string; spec: DefaultedKubeFedConfigSpec } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InvalidConfigError(
+      `cannot read KubeFedConfig file "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  const config = parseKubeFedConfigFile(text, file, namespace);
+  log.info(`Using valid KubeFedConfig "${config.namespace}/${config.name}"`);
+  return config;
+}
+
+/**
+ * Parses and validates the text of a KubeFedConfig file. The checks are the in-cluster ones: the
+ * CRD's structure (known fields, mappings, lists, enums; a file has no API server to check them)
+ * then the manager's validation of the defaulted spec. Errors name the file and the field.
+ * Name and namespace default to `kubefed` and `namespace`.
+ */
+export function parseKubeFedConfigFile(
+  text: string,
+  file: string,
+  namespace: string,
+): { name: string; namespace: string; spec: DefaultedKubeFedConfigSpec } {
+  const invalid = (errors: string[]) =>
+    new InvalidConfigError(`KubeFedConfig file "${file}" is invalid: ${errors.join('; ')}`);
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new InvalidConfigError(`KubeFedConfig file "${file}" is not valid YAML: ${(err as Error).message}`);
+  }
+  if (!isMapping(doc)) throw invalid(['expected a KubeFedConfig mapping (apiVersion, kind, metadata, spec)']);
+  const errors: string[] = [];
+  const apiVersion = `${CORE_GROUP}/${KubeFedConfigDefinition.version}`;
+  if (doc.kind !== undefined && doc.kind !== 'KubeFedConfig')
+    errors.push(`kind: must be KubeFedConfig, not ${JSON.stringify(doc.kind)}`);
+  if (doc.apiVersion !== undefined && doc.apiVersion !== apiVersion)
+    errors.push(`apiVersion: must be ${apiVersion}, not ${JSON.stringify(doc.apiVersion)}`);
+  const metadata = doc.metadata ?? {};
+  if (!isMapping(metadata)) errors.push('metadata: must be a mapping');
+  else
+    for (const k of ['name', 'namespace'] as const)
+      if (metadata[k] !== undefined && (typeof metadata[k] !== 'string' || !metadata[k]))
+        errors.push(`metadata.${k}: must be a non-empty string`);
+  if (doc.spec === undefined)
+    errors.push('spec: Required value: set at least spec.scope (Cluster or Namespaced)');
+  else errors.push(...structureErrors(doc.spec, KubeFedConfigSpec, 'spec'));
+  if (errors.length > 0) throw invalid(errors);
+  const spec = defaultKubeFedConfig(doc.spec as Partial<KubeFedConfigSpec>);
+  const specErrors = validateKubeFedConfig(spec);
+  if (specErrors.length > 0) throw invalid(specErrors);
+  const meta = metadata as { name?: string; namespace?: string };
+  return { name: meta.name ?? KUBEFED_CONFIG_NAME, namespace: meta.namespace ?? namespace, spec };
+}
+
+/** Where `value` departs from the structure of `schema`: unknown fields, non-mappings, non-lists, enums. */
+function structureErrors(value: unknown, schema: TSchema, path: string): string[] {
+  const node = schema as {
+    type?: string;
+    properties?: Record<string, TSchema>;
+    items?: TSchema;
+    enum?: unknown[];
+  };
+  if (node.type === 'object' && node.properties) {
+    if (!isMapping(value)) return [`${path}: must be a mapping`];
+    const known = node.properties;
+    return Object.entries(value).flatMap(([k, v]) =>
+      known[k]
+        ? structureErrors(v, known[k], `${path}.${k}`)
+        : [`${path}.${k}: unknown field (known: ${Object.keys(known).join(', ')})`],
+    );
+  }
+  if (node.type === 'array' && node.items) {
+    const items = node.items;
+    if (!Array.isArray(value)) return [`${path}: must be a list`];
+    return value.flatMap((v, i) => structureErrors(v, items, `${path}[${i}]`));
+  }
+  if (node.enum && !node.enum.includes(value))
+    return [`${path}: must be one of ${node.enum.join(', ')}, not ${JSON.stringify(value)}`];
+  return [];
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 export function healthSettings(spec: DefaultedKubeFedConfigSpec): HealthSettings {
   const h = spec.clusterHealthCheck;
   return {
@@ -115,11 +226,72 @@ function gateEnabled(spec: DefaultedKubeFedConfigSpec, name: string): boolean {
 
 /** Runs the control plane until `signal` aborts; rejects with LeadershipLostError when the lease is lost. */
 export async function runControlPlane(options: ControlPlaneOptions, signal: AbortSignal): Promise<void> {
+  // Upstream serves /healthz first: liveness holds while the config is read and while standing by.
+  const { healthz, http } = options;
+  const sharesMetrics = healthz && http && healthz.port !== 0 && sameAddress(healthz, http);
+  const server = healthz && !sharesMetrics ? await serveHealthz(healthz, options.log) : undefined;
+  try {
+    await runControllers(options, signal);
+  } finally {
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections());
+  }
+}
+
+const sameAddress = (a: { host: string; port: number }, b: { host: string; port: number }) =>
+  a.port === b.port && a.host === b.host;
+
+/** Upstream's healthz server: `/healthz` answers 200 "OK" while the process lives. */
+async function serveHealthz(address: { host: string; port: number }, log: Logger): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://healthz').pathname;
+    if (path !== '/healthz' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res
+        .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+        .end('no such endpoint; try /healthz\n');
+      return;
+    }
+    res
+      .writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
+      .end(req.method === 'HEAD' ? undefined : 'OK');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          `cannot serve /healthz on ${address.host}:${address.port} (--healthz-addr): ${err.code ?? err.message}`,
+        ),
+      ),
+    );
+    server.listen(address.port, address.host, () => resolve());
+  });
+  log.info({ host: address.host, port: (server.address() as AddressInfo).port }, 'serving /healthz');
+  return server;
+}
+
+/** What the controllers read of the KubeFedConfig, and how to hear of changes to it. */
+interface ConfigSettings {
+  settings: () => DefaultedKubeFedConfigSpec;
+  onChange: (handler: () => void) => void;
+}
+
+async function runControllers(options: ControlPlaneOptions, signal: AbortSignal): Promise<void> {
   const { host, namespace, log } = options;
   const metrics = options.metrics ?? processMetrics();
-  const loaded = await loadKubeFedConfig(host, namespace, options.defaultScope, log);
+  const loaded:
+    | { kind: 'file'; spec: DefaultedKubeFedConfigSpec }
+    | { kind: 'object'; object: KubeFedConfig; spec: DefaultedKubeFedConfigSpec } = options.kubeFedConfigFile
+    ? { kind: 'file', spec: readKubeFedConfigFile(options.kubeFedConfigFile, namespace, log).spec }
+    : { kind: 'object', ...(await loadKubeFedConfig(host, namespace, options.defaultScope, log)) };
+  const initial = loaded.spec;
   const identity = options.identity ?? `${os.hostname()}_${randomUUID()}`;
-  const le = loaded.spec.leaderElect;
+  const le = initial.leaderElect;
+  // As upstream, the controllers are announced once this replica leads (at once without an election).
+  let announced = false;
+  const logStarting = () => {
+    if (announced) return;
+    announced = true;
+    log.info('Starting cluster controller');
+  };
 
   // Leader election gets a client of its own, as client-go's does: a busy leader's renewals must not
   // wait behind the controllers' host requests in the shared client's rate limiter and connection
@@ -151,6 +323,7 @@ export async function runControlPlane(options: ControlPlaneOptions, signal: Abor
               log,
               onStartedLeading: (s) => {
                 log.info({ identity }, 'promoted as leader');
+                logStarting();
                 callbacks.onStartedLeading(s);
               },
               onStoppedLeading: () => callbacks.onStoppedLeading(),
@@ -159,7 +332,102 @@ export async function runControlPlane(options: ControlPlaneOptions, signal: Abor
       : {}),
   });
 
-  // Settings follow the KubeFedConfig; an invalid edit keeps the last valid settings (and says so).
+  // A file's settings are fixed; an object's are followed.
+  const config: ConfigSettings =
+    loaded.kind === 'file'
+      ? { settings: () => initial, onChange: () => undefined }
+      : followKubeFedConfig(manager, host, namespace, loaded, log);
+  const settings = config.settings;
+
+  const recorder = new EventRecorder({
+    client: eventsClient,
+    component: COMPONENT,
+    host: os.hostname(),
+    log,
+  });
+  const members = new MemberClients({
+    qps: options.memberQps ?? 20,
+    burst: options.memberBurst ?? 30,
+    userAgent: COMPONENT,
+    onRequest: requestObserver(metrics),
+  });
+  const health = new ClusterHealthController({
+    host,
+    namespace,
+    informers: manager.informers,
+    settings: () => healthSettings(settings()),
+    members,
+    recorder,
+    metrics,
+    log: log.child({ controller: 'cluster-health' }),
+  });
+  manager.add(health.controller);
+
+  // Sync controllers are started and stopped by the FederatedTypeConfig controller.
+  const typeConfigs = new TypeConfigController({
+    host,
+    events: eventsClient,
+    namespace,
+    scope: initial.scope,
+    informers: manager.informers,
+    members,
+    syncSettings: () => syncSettings(settings()),
+    statusWorkers: () => settings().statusController.maxConcurrentReconciles!,
+    metrics,
+    log: log.child({ controller: 'federatedtypeconfig' }),
+  });
+  manager.add(typeConfigs.controller);
+  // RawResourceStatusCollection changes what every federated object's status holds: look at them
+  // all again when it flips (upstream needs a restart for any feature gate).
+  let rawStatus = gateEnabled(initial, 'RawResourceStatusCollection');
+  config.onChange(() => {
+    const now = gateEnabled(settings(), 'RawResourceStatusCollection');
+    if (now === rawStatus) return;
+    rawStatus = now;
+    log.info({ rawResourceStatusCollection: now }, 'feature gate RawResourceStatusCollection changed');
+    typeConfigs.resyncAll();
+  });
+
+  const scheduling = new SchedulingController({
+    host,
+    events: eventsClient,
+    kubefedNamespace: namespace,
+    scope: initial.scope,
+    informers: manager.informers,
+    members,
+    settings: () => syncSettings(settings()),
+    ...(options.unschedulableThresholdMs !== undefined
+      ? { unschedulableThresholdMs: options.unschedulableThresholdMs }
+      : {}),
+    metrics,
+    log: log.child({ controller: 'replicaschedulingpreference' }),
+  });
+  manager.add(scheduling.controller);
+
+  if (!options.leaderElect) logStarting();
+  try {
+    await manager.run(signal);
+  } finally {
+    await scheduling.stop().catch(() => undefined);
+    await typeConfigs.stopAll().catch(() => undefined);
+    await recorder.flush().catch(() => undefined);
+    await members.closeAll();
+    await electionClient?.close().catch(() => undefined);
+    await eventsClient.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The settings of the KubeFedConfig object, following its changes: an invalid edit keeps the last
+ * valid settings (and says so), and scope never changes.
+ */
+function followKubeFedConfig(
+  manager: Manager,
+  host: ClusterClient,
+  namespace: string,
+  loaded: { object: KubeFedConfig; spec: DefaultedKubeFedConfigSpec },
+  log: Logger,
+): ConfigSettings {
   const configInformer = manager.informers.get<KubeFedConfig>(host, resourceRefOf(KubeFedConfigDefinition), {
     namespace,
     fieldSelector: `metadata.name=${KUBEFED_CONFIG_NAME}`,
@@ -180,83 +448,8 @@ export async function runControlPlane(options: ControlPlaneOptions, signal: Abor
     }
     return current;
   };
-
-  const recorder = new EventRecorder({
-    client: eventsClient,
-    component: COMPONENT,
-    host: os.hostname(),
-    log,
-  });
-  const members = new MemberClients({
-    qps: options.memberQps ?? 20,
-    burst: options.memberBurst ?? 30,
-    userAgent: COMPONENT,
-    onRequest: requestObserver(metrics),
-  });
-  log.info('Starting cluster controller');
-  const health = new ClusterHealthController({
-    host,
-    namespace,
-    informers: manager.informers,
-    settings: () => healthSettings(settings()),
-    members,
-    recorder,
-    metrics,
-    log: log.child({ controller: 'cluster-health' }),
-  });
-  manager.add(health.controller);
-
-  // Sync controllers are started and stopped by the FederatedTypeConfig controller.
-  const typeConfigs = new TypeConfigController({
-    host,
-    events: eventsClient,
-    namespace,
-    scope: loaded.spec.scope,
-    informers: manager.informers,
-    members,
-    syncSettings: () => syncSettings(settings()),
-    statusWorkers: () => settings().statusController.maxConcurrentReconciles!,
-    metrics,
-    log: log.child({ controller: 'federatedtypeconfig' }),
-  });
-  manager.add(typeConfigs.controller);
-  // RawResourceStatusCollection changes what every federated object's status holds: look at them
-  // all again when it flips (upstream needs a restart for any feature gate).
-  let rawStatus = gateEnabled(current, 'RawResourceStatusCollection');
-  configInformer.addHandlers({
-    onUpdate: () => {
-      const now = gateEnabled(settings(), 'RawResourceStatusCollection');
-      if (now === rawStatus) return;
-      rawStatus = now;
-      log.info({ rawResourceStatusCollection: now }, 'feature gate RawResourceStatusCollection changed');
-      typeConfigs.resyncAll();
-    },
-  });
-
-  const scheduling = new SchedulingController({
-    host,
-    events: eventsClient,
-    kubefedNamespace: namespace,
-    scope: loaded.spec.scope,
-    informers: manager.informers,
-    members,
-    settings: () => syncSettings(settings()),
-    ...(options.unschedulableThresholdMs !== undefined
-      ? { unschedulableThresholdMs: options.unschedulableThresholdMs }
-      : {}),
-    metrics,
-    log: log.child({ controller: 'replicaschedulingpreference' }),
-  });
-  manager.add(scheduling.controller);
-
-  try {
-    await manager.run(signal);
-  } finally {
-    await scheduling.stop().catch(() => undefined);
-    await typeConfigs.stopAll().catch(() => undefined);
-    await recorder.flush().catch(() => undefined);
-    await members.closeAll();
-    await electionClient?.close().catch(() => undefined);
-    await eventsClient.close().catch(() => undefined);
-  }
+  return {
+    settings,
+    onChange: (handler) => configInformer.addHandlers({ onUpdate: handler }),
+  };
 }
