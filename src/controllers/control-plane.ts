@@ -339,9 +339,10 @@ async function runControllers(options: ControlPlaneOptions, signal: AbortSignal)
       : followKubeFedConfig(manager, host, namespace, loaded, log);
   const settings = config.settings;
 
+  // The health controller's Events, under upstream's component name (its recorder's EventSource).
   const recorder = new EventRecorder({
     client: eventsClient,
-    component: COMPONENT,
+    component: 'kubefedcluster-controller',
     host: os.hostname(),
     log,
   });

@@ -194,6 +194,50 @@ describe('upstream conformance, cluster-scoped control plane in kube-federation-
     }
   });
 
+  it('#7 a KubeFedCluster whose Secret has no token is ConfigMalformed, with the Event MalformedClusterConfig from kubefedcluster-controller', async () => {
+    const name = unique('conf-malformed');
+    await t.apply(
+      'cluster1',
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: KFNS }, data: { other: 'eA==' } },
+      {
+        apiVersion: 'core.kubefed.io/v1beta1',
+        kind: 'KubeFedCluster',
+        metadata: { name, namespace: KFNS },
+        spec: { apiEndpoint: 'https://127.0.0.1:1', secretRef: { name } },
+      },
+    );
+    try {
+      await t.wait(`KubeFedCluster ${name} ConfigMalformed=True only`, async () => {
+        const kfc = await t.get<Obj>('cluster1', ['-n', KFNS, 'kubefedclusters', name]);
+        const conditions = ((kfc?.status?.conditions ?? []) as { type: string; status: string }[]).map(
+          (c) => `${c.type}=${c.status}`,
+        );
+        return [JSON.stringify(conditions) === '["ConfigMalformed=True"]', kfc, JSON.stringify(conditions)];
+      });
+      await t.wait('the Event MalformedClusterConfig from kubefedcluster-controller', async () => {
+        const list = JSON.parse(
+          await t.kubectl('cluster1', [
+            '-n',
+            KFNS,
+            'get',
+            'events',
+            '--field-selector',
+            `involvedObject.name=${name},reason=MalformedClusterConfig`,
+            '-o',
+            'json',
+          ]),
+        ) as { items: { type: string; source?: { component?: string } }[] };
+        const found = list.items.find(
+          (e) => e.type === 'Warning' && e.source?.component === 'kubefedcluster-controller',
+        );
+        return [found !== undefined, found, JSON.stringify(list.items.map((e) => e.source))];
+      });
+    } finally {
+      await t.kubectl('cluster1', ['-n', KFNS, 'delete', 'kubefedcluster', name, '--ignore-not-found']);
+      await t.kubectl('cluster1', ['-n', KFNS, 'delete', 'secret', name, '--ignore-not-found']);
+    }
+  });
+
   it("#42 the controller manager logs upstream's startup lines and holds the lock kubefed-controller-manager", async () => {
     const log = readFileSync(path.join(t.dir, 'logs', 'kubefed-controller-manager.log'), 'utf8');
     expect(log).toContain(`Using valid KubeFedConfig \\"${KFNS}/kubefed\\"`);
