@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crudCycle, type FederatedTypeCase } from './crud.js';
 import { KFNS, Topology, unique, type Obj } from './harness.js';
+import { propagationChecks } from './propagation.js';
 
 const t = new Topology();
 const TYPES = 'types.kubefed.io/v1beta1';
@@ -348,6 +349,8 @@ describe('upstream conformance, cluster-scoped control plane in kube-federation-
       });
     }
   });
+
+  describe('propagation behaviours', () => propagationChecks(t));
 });
 
 describe('upstream conformance, namespace-scoped control plane in a namespace of its own', () => {
