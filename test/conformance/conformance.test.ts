@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crudCycle, type FederatedTypeCase } from './crud.js';
 import { KFNS, Topology, unique, type Obj } from './harness.js';
 import { propagationChecks } from './propagation.js';
+import { controlPlaneChecks } from './control-plane.js';
 
 const t = new Topology();
 const TYPES = 'types.kubefed.io/v1beta1';
@@ -350,6 +351,8 @@ describe('upstream conformance, cluster-scoped control plane in kube-federation-
     }
   });
 
+  describe('the control plane: API, validation, membership, kubefedctl, manager', () =>
+    controlPlaneChecks(t));
   describe('propagation behaviours', () => propagationChecks(t));
 });
 

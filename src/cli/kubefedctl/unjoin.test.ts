@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { ResourceInfo } from '../../kube/discovery.js';
 import type { KubeObject } from '../../kube/resource.js';
 import { memberObjectKeys } from './membership.js';
-import { foreignIn, leftBehindMessage, namespaceContentTypes, namespaceKeepReason } from './unjoin.js';
+import {
+  clusterGrantKeepReason,
+  foreignIn,
+  leftBehindMessage,
+  namespaceContentTypes,
+  namespaceKeepReason,
+} from './unjoin.js';
 
 describe('namespaceKeepReason', () => {
   it('keeps the host cluster namespace whatever it holds', () => {
@@ -146,5 +152,28 @@ describe('foreignIn', () => {
       new Set(),
     );
     expect(result).toEqual({ problem: 'cannot list pods: pods is forbidden; secrets: secrets is forbidden' });
+  });
+});
+
+describe('clusterGrantKeepReason', () => {
+  const binding = (...subjects: { kind: string; name: string; namespace?: string }[]): KubeObject => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'kubefed-controller-manager:cluster2-cluster1' },
+    subjects,
+  });
+
+  it('lets the grant go when it binds this membership or does not exist', () => {
+    const sa = { kind: 'ServiceAccount', name: 'cluster2-cluster1', namespace: 'tenant' };
+    expect(clusterGrantKeepReason(binding(sa), 'cluster2-cluster1', 'tenant')).toBeUndefined();
+    expect(clusterGrantKeepReason(undefined, 'cluster2-cluster1', 'tenant')).toBeUndefined();
+    expect(clusterGrantKeepReason(binding(), 'cluster2-cluster1', 'tenant')).toBeUndefined();
+  });
+
+  it('keeps the grant of the same ServiceAccount name in another KubeFed namespace, naming it', () => {
+    const other = { kind: 'ServiceAccount', name: 'cluster2-cluster1', namespace: 'kube-federation-system' };
+    expect(clusterGrantKeepReason(binding(other), 'cluster2-cluster1', 'tenant')).toBe(
+      'it binds ServiceAccount kube-federation-system/cluster2-cluster1, the membership of another KubeFed namespace',
+    );
   });
 });

@@ -34,6 +34,8 @@ import {
   isNamespaceDefault,
   memberObjectKeys,
   REFS,
+  roleName,
+  serviceAccountName,
   type ObjectKey,
 } from './membership.js';
 
@@ -179,6 +181,26 @@ export async function foreignObjects(
   return foreignIn(listings, ours);
 }
 
+/**
+ * Why the cluster-wide grant `kubefed-controller-manager:<sa>` (ClusterRoleBinding and ClusterRole)
+ * is kept, or `undefined` when it goes. Its name does not say which KubeFed namespace it serves: a
+ * member joined to control planes in two namespaces under one host name has one such binding, for
+ * the ServiceAccount of a Cluster-scoped plane. Unjoining from another namespace must not take the
+ * other plane's permissions away (upstream deletes it by name). Pure: the caller reads the binding.
+ */
+export function clusterGrantKeepReason(
+  binding: KubeObject | undefined,
+  saName: string,
+  namespace: string,
+): string | undefined {
+  const subjects = (binding?.subjects ?? []) as { kind?: string; name?: string; namespace?: string }[];
+  const accounts = subjects.filter((s) => s.kind === 'ServiceAccount');
+  if (!binding || accounts.length === 0) return undefined;
+  if (accounts.some((s) => s.name === saName && s.namespace === namespace)) return undefined;
+  const bound = accounts.map((s) => `${s.namespace ?? ''}/${s.name ?? ''}`).join(', ');
+  return `it binds ServiceAccount ${bound}, the membership of another KubeFed namespace`;
+}
+
 function ourKeys(keys: ObjectKey[]): Set<string> {
   return new Set(
     keys.map((k) => `${k.ref.group ? `${k.ref.resource}.${k.ref.group}` : k.ref.resource}/${k.name}`),
@@ -279,7 +301,23 @@ export async function unjoinCluster(target: UnjoinTarget, io: Output): Promise<v
 
   const waits: (() => Promise<void>)[] = [];
   if (target.member) {
-    for (const key of keys) await remover.remove(target.member, target.clusterName, key);
+    const sa = serviceAccountName(target.clusterName, target.hostClusterName);
+    const grant = roleName(sa);
+    const keep = clusterGrantKeepReason(
+      await getOrUndefined(target.member, REFS.clusterRoleBindings, grant),
+      sa,
+      ns,
+    );
+    if (keep)
+      io.err(
+        `clusterrolebinding.rbac.authorization.k8s.io/${grant} and clusterrole.rbac.authorization.k8s.io/${grant} kept in ${target.clusterName}: ${keep}\n`,
+      );
+    const isGrant = (k: ObjectKey) =>
+      !k.namespace && k.name === grant && (k.ref === REFS.clusterRoles || k.ref === REFS.clusterRoleBindings);
+    for (const key of keys) {
+      if (keep && isGrant(key)) continue;
+      await remover.remove(target.member, target.clusterName, key);
+    }
     waits.push(
       await removeNamespace(
         target,
