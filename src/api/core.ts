@@ -98,18 +98,20 @@ export const KubeFedClusterDefinition: ResourceDefinition = {
   fields: { spec: KubeFedClusterSpec, status: Type.Optional(KubeFedClusterStatus) },
   required: ['spec'],
   statusSubresource: true,
+  // Upstream's order first (NAME AGE READY KUBERNETES-VERSION), so scripts that read
+  // `kubectl get kubefedclusters` by column keep working; ours follow.
   printerColumns: [
+    AGE_COLUMN,
     { name: 'Ready', type: 'string', jsonPath: ".status.conditions[?(@.type=='Ready')].status" },
+    { name: 'Kubernetes-Version', type: 'string', jsonPath: '.status.kubernetesVersion' },
+    { name: 'Region', type: 'string', jsonPath: '.status.region' },
     {
       name: 'Offline',
       type: 'string',
       jsonPath: ".status.conditions[?(@.type=='Offline')].status",
       priority: 1,
     },
-    AGE_COLUMN,
-    { name: 'Region', type: 'string', jsonPath: '.status.region' },
     { name: 'Zones', type: 'string', jsonPath: '.status.zones', priority: 1 },
-    { name: 'Kubernetes-Version', type: 'string', jsonPath: '.status.kubernetesVersion', priority: 1 },
     { name: 'Endpoint', type: 'string', jsonPath: '.spec.apiEndpoint', priority: 1 },
   ],
 };

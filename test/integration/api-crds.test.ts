@@ -134,14 +134,14 @@ describe('generated CRDs', () => {
     expect(kfc.spec.disabledTLSValidations).toEqual(['SubjectName']);
   });
 
-  it('print useful columns: READY and REGION for clusters, PROPAGATED for federated objects', async () => {
+  it("print useful columns: upstream's for clusters then REGION, PROPAGATED for federated objects", async () => {
     await kubectl('cluster1', ['apply', '-f', '-'], upstreamYaml(ns));
     expect((await kubectl('cluster1', ['-n', ns, 'get', 'kubefedclusters'])).split('\n')[0]).toMatch(
-      /^NAME\s+READY\s+AGE\s+REGION/,
+      /^NAME\s+AGE\s+READY\s+KUBERNETES-VERSION\s+REGION$/,
     );
     expect(
       (await kubectl('cluster1', ['-n', ns, 'get', 'kubefedclusters', '-o', 'wide'])).split('\n')[0],
-    ).toMatch(/OFFLINE.*ZONES\s+KUBERNETES-VERSION\s+ENDPOINT/);
+    ).toMatch(/^NAME\s+AGE\s+READY\s+KUBERNETES-VERSION\s+REGION\s+OFFLINE\s+ZONES\s+ENDPOINT$/);
     expect(
       (await kubectl('cluster1', ['-n', ns, 'get', 'federateddeployments.types.kubefed.io'])).split('\n')[0],
     ).toMatch(/^NAME\s+PROPAGATED\s+REASON\s+READY\s+AGE/);
