@@ -17,13 +17,23 @@
  * or Ctrl-C. Usage: see USAGE in report.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FederatedObject } from '../src/api/types.js';
 import type { LocalState } from '../src/cli/local/state.js';
 import { freePorts } from '../src/cli/local/ports.js';
+import { PIPELINE_DEPTH } from '../src/controllers/sync/controller.js';
 import { renderForCluster, MANAGED_LABEL } from '../src/federation/render.js';
 import { WebSocket, type MessageEvent } from 'undici';
 import { ClusterClient } from '../src/kube/client.js';
@@ -33,7 +43,12 @@ import { Informer } from '../src/kube/informer.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../src/kube/resource.js';
 import { PollAbort, pollUntil, sleep } from '../src/poll.js';
 import {
+  bestPhysical,
   bulkChart,
+  DEFAULT_SYNC_WORKERS,
+  summarizeProfile,
+  type CpuProfile,
+  type ProfileSummary,
   changeChart,
   diffCounts,
   lineChartSvg,
@@ -61,6 +76,7 @@ const KFNS = 'kube-federation-system';
 const FED_NS = 'bench-fed';
 const BOUND_NS = 'bench-bound';
 const SWEEP_NS = 'bench-sweep';
+const PHYSICAL_NS = 'bench-physical';
 const TYPES_GROUP = 'types.kubefed.io';
 const HOST_CONCURRENCY = 16;
 
@@ -152,6 +168,60 @@ async function mustRun(what: string, file: string, args: readonly string[], inpu
 }
 
 /** /proc/<pid>/status field in bytes (VmRSS, VmHWM). */
+/** CPU seconds (user + system) a process has used so far. */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** CPU seconds the whole machine has used so far (every state but idle and iowait). */
+function machineCpuSeconds(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = cpu;
+  return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / CLOCK_TICKS;
+}
+/**
+ * CPU seconds used so far by every process, grouped as `<command> <cluster>` (the cluster named in
+ * its command line, as kubefed-local's processes are: `kube-apiserver cluster2`).
+ */
+function cpuByProcess(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const cluster = /cluster\d+/.exec(cmdline)?.[0];
+      const name = cmdline.includes('controller-manager.js')
+        ? 'kubefed-controller-manager'
+        : cmdline.includes('propagation.js')
+          ? 'benchmark'
+          : cluster
+            ? `${comm} ${cluster}`
+            : comm;
+      out.set(name, (out.get(name) ?? 0) + cpu);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/** The processes that used the most CPU between two {@link cpuByProcess} snapshots. */
+function cpuUsedSince(before: Map<string, number>, top = 12): { process: string; seconds: number }[] {
+  return [...cpuByProcess()]
+    .map(([process, s]) => ({ process, seconds: Math.round((s - (before.get(process) ?? 0)) * 10) / 10 }))
+    .filter((p) => p.seconds > 0)
+    .sort((a, b) => b.seconds - a.seconds)
+    .slice(0, top);
+}
+
+/** USER_HZ: /proc's unit of CPU time on Linux. */
+const CLOCK_TICKS = 100;
+
 function procBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!m) throw new Error(`/proc/${pid}/status has no ${field}`);
@@ -185,6 +255,7 @@ class ManagerProcess {
         // The inspector, on loopback, lets the benchmark force a full GC before reading the heap;
         // with no session attached it costs nothing.
         `--inspect=127.0.0.1:${inspectPort}`,
+        ...(this.opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', this.opts.cpuProf] : []),
         MANAGER,
         '--kubeconfig',
         this.kubeconfig,
@@ -549,6 +620,7 @@ async function main(): Promise<void> {
   }
   const started = new Date();
   const t0run = performance.now();
+  if (opts.cpuProf) mkdirSync((opts.cpuProf = path.resolve(opts.cpuProf)), { recursive: true });
   const parent = mkdtempSync(path.join(os.tmpdir(), 'kubefed-bench-'));
   const dir = path.join(parent, 'state');
   cleanups.push({
@@ -618,7 +690,10 @@ async function main(): Promise<void> {
     apiVersion: 'core.kubefed.io/v1beta1',
     kind: 'KubeFedConfig',
     metadata: { name: 'kubefed', namespace: KFNS },
-    spec: { scope: 'Cluster', syncController: { maxConcurrentReconciles: opts.workers } },
+    spec: {
+      scope: 'Cluster',
+      ...(opts.workers !== undefined ? { syncController: { maxConcurrentReconciles: opts.workers } } : {}),
+    },
   });
   const ftcs = new ResourceClient(host, FTCS);
   for (const t of [
@@ -655,11 +730,16 @@ async function main(): Promise<void> {
     delete r.object.metadata.labels?.[MANAGED_LABEL];
     return r.object;
   };
+  // Bound (a) runs as many objects at once per type as the manager: its workers, each pass of
+  // which goes on detached up to PIPELINE_DEPTH in flight.
+  const workers = Math.max(opts.workers ?? DEFAULT_SYNC_WORKERS, PIPELINE_DEPTH);
+  const boundCpu0 = machineCpuSeconds();
+  const boundProcesses0 = cpuByProcess();
   const boundStart = performance.now();
   let boundWrites = 0;
   const boundStream = (objs: FederatedObject[], target: ResourceRef, apiVersion: string, kind: string) => {
     const rcs = memberBound.map((c) => new ResourceClient(c, target));
-    return pool(objs.length, opts.workers, async (i) => {
+    return pool(objs.length, workers, async (i) => {
       await Promise.all(
         rcs.map((rc, k) => {
           boundWrites++;
@@ -674,19 +754,54 @@ async function main(): Promise<void> {
     boundStream(boundWork.deployments, DEPLOYMENTS, 'apps/v1', 'Deployment'),
   ]);
   const boundMs = performance.now() - boundStart;
-  log(`bound: ${(boundMs / 1000).toFixed(2)} s`);
-  if (opts.deployments > 0) {
-    log('waiting for the members to finish the bound deployments (ReplicaSets, pods) before going on');
+  const boundCpu = machineCpuSeconds() - boundCpu0;
+  const boundByProcess = cpuUsedSince(boundProcesses0);
+  log(`bound (a): ${(boundMs / 1000).toFixed(2)} s`);
+  const settleDeployments = async (ns: string) => {
+    if (opts.deployments === 0) return;
+    log(`waiting for the members to finish the deployments in ${ns} (ReplicaSets, pods) before going on`);
     await pollUntil(
-      `${opts.deployments} pods of the bound's deployments in every member`,
+      `${opts.deployments} pods of the deployments in ${ns} in every member`,
       async () => {
-        const counts = await Promise.all(memberWatch.map((c) => countObjects(c, PODS, BOUND_NS)));
+        const counts = await Promise.all(memberWatch.map((c) => countObjects(c, PODS, ns)));
         return counts.every((n) => n >= opts.deployments)
           ? { done: true, value: undefined }
           : { done: false, seen: `pods: ${counts.join(', ')}` };
       },
       { timeoutMs: 600_000, intervalMs: 1000 },
     );
+  };
+  await settleDeployments(BOUND_NS);
+
+  // Bound (b): the same member writes with no client rate limit, at several numbers of requests in
+  // flight (over all members), each into a namespace of its own; the fastest is the physical bound.
+  const physical: BenchResult['physical'] = [];
+  for (const inFlight of opts.physical) {
+    const ns = `${PHYSICAL_NS}-${inFlight}`;
+    for (const c of memberWatch) await ensureNamespace(c, ns);
+    const w = workload(ns, opts, members);
+    const jobs: { rc: ResourceClient; obj: KubeObject }[] = [];
+    const cms = memberWatch.map((c) => new ResourceClient(c, CONFIGMAPS));
+    const deps = memberWatch.map((c) => new ResourceClient(c, DEPLOYMENTS));
+    for (let i = 0; i < Math.max(w.configmaps.length, w.deployments.length); i++)
+      members.forEach((m, k) => {
+        if (i < w.configmaps.length)
+          jobs.push({ rc: cms[k]!, obj: render(w.configmaps[i]!, 'v1', 'ConfigMap', m) });
+        if (i < w.deployments.length)
+          jobs.push({ rc: deps[k]!, obj: render(w.deployments[i]!, 'apps/v1', 'Deployment', m) });
+      });
+    const cpu0 = machineCpuSeconds();
+    const t = performance.now();
+    await pool(jobs.length, inFlight, (i) => jobs[i]!.rc.create(jobs[i]!.obj));
+    const ms = performance.now() - t;
+    physical.push({
+      inFlight,
+      seconds: ms / 1000,
+      objectsPerSecond: total / (ms / 1000),
+      machineCpuSeconds: machineCpuSeconds() - cpu0,
+    });
+    log(`bound (b), ${inFlight} in flight: ${(ms / 1000).toFixed(2)} s`);
+    await settleDeployments(ns);
   }
 
   // ---- Manager. --------------------------------------------------------------------------------
@@ -749,6 +864,9 @@ async function main(): Promise<void> {
   }
   const createdAt = new Map<string, number>();
   const requestsBefore = await manager.requests();
+  const managerCpu0 = processCpuSeconds(manager.pid);
+  const bulkCpu0 = machineCpuSeconds();
+  const bulkProcesses0 = cpuByProcess();
   const bulkStart = performance.now();
   await pool(queue.length, HOST_CONCURRENCY, async (i) => {
     const { rc, r, obj } = queue[i]!;
@@ -762,12 +880,19 @@ async function main(): Promise<void> {
   await watch.waitForCount(total, Math.max(300_000, 5 * expectedMs));
   const doneAt = [...watch.doneAt.values()];
   const bulkMs = Math.max(...doneAt) - bulkStart;
+  const bulkCpu = {
+    managerSeconds: processCpuSeconds(manager.pid) - managerCpu0,
+    machineSeconds: machineCpuSeconds() - bulkCpu0,
+    byProcess: cpuUsedSince(bulkProcesses0),
+  };
   const peakRss = procBytes(manager.pid, 'VmHWM');
   await sleep(2000); // the last status writes and Events
   const bulkRequests = diffCounts(requestsBefore, await manager.requests());
   const latencies = [...watch.doneAt].map(([key, at]) => at - createdAt.get(key)!);
   await watch.stop();
-  log(`bulk: ${(bulkMs / 1000).toFixed(2)} s (bound ${(boundMs / 1000).toFixed(2)} s)`);
+  log(
+    `bulk: ${(bulkMs / 1000).toFixed(2)} s (bound (a) ${(boundMs / 1000).toFixed(2)} s, (b) ${bestPhysical({ physical })?.seconds.toFixed(2)} s)`,
+  );
 
   // ---- 3. Single-change latency. ---------------------------------------------------------------
   // Edits are paced so that the per-member rate limiter (of the bound and of the manager alike)
@@ -922,6 +1047,19 @@ async function main(): Promise<void> {
     }
 
   // ---- Results. --------------------------------------------------------------------------------
+  let cpuProfile: ProfileSummary | undefined;
+  if (opts.cpuProf) {
+    // A profile is written when a manager exits; the first one covers the bulk.
+    await manager.stop();
+    const files = readdirSync(opts.cpuProf)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => path.join(opts.cpuProf!, f))
+      .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+    if (files[0]) {
+      cpuProfile = summarizeProfile(JSON.parse(readFileSync(files[0], 'utf8')) as CpuProfile);
+      log(`CPU profile of the manager: ${files[0]}`);
+    } else log(`no CPU profile was written into ${opts.cpuProf}`);
+  }
   const hostReq = totalRequests(bulkRequests, (c) => c === HOST);
   const memberReq = totalRequests(bulkRequests, (c) => c !== HOST);
   const writes = totalRequests(bulkRequests, (_, v) => WRITE_VERBS.has(v));
@@ -956,8 +1094,13 @@ async function main(): Promise<void> {
       latencyMs: summarize(boundDoneAt),
       doneAtMs: boundDoneAt.map(Math.round),
       writes: boundWrites,
+      machineCpuSeconds: boundCpu,
+      cpuByProcess: boundByProcess,
     },
+    physical,
     ratio: bulkMs / boundMs,
+    ratioPhysical: bulkMs / 1000 / (bestPhysical({ physical })?.seconds ?? NaN),
+    bulkCpu,
     change: {
       edits: opts.edits,
       federatedMs: summarize(federatedSamples),
@@ -974,6 +1117,7 @@ async function main(): Promise<void> {
     },
     sweep,
     ...(sweepError ? { sweepError } : {}),
+    ...(cpuProfile ? { cpuProfile } : {}),
   };
   await writeResults(result, opts.resultsDir ?? path.join(ROOT, 'bench', 'results'));
 }

@@ -317,7 +317,10 @@ const propagatedVersion = (
   description:
     'The versions of a federated object last propagated to each member (bookkeeping of the sync controller).',
   fields: { status: Type.Optional(PropagatedVersionStatus) },
-  statusSubresource: true,
+  // No status subresource (upstream has one): the create then carries the status, one write per
+  // new federated object instead of two. The sync controller still falls back to /status when a
+  // CRD with the subresource is installed.
+  statusSubresource: false,
 });
 export const PropagatedVersionDefinition = propagatedVersion(
   'PropagatedVersion',

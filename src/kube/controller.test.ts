@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pollUntil } from '../poll.js';
 import {
   Controller,
+  detached,
   done,
   requeue,
   requeueAfter,
@@ -327,5 +328,129 @@ describe('Controller', () => {
     handlers.onAdd?.(obj('x'));
     expect(byName.queue.len()).toBe(1);
     expect(byName.hasSynced()).toBe(true);
+  });
+
+  describe('detached reconciles (pipelining)', () => {
+    /** A promise and its resolver. */
+    const deferred = <T>() => {
+      let resolve!: (v: T) => void;
+      let reject!: (e: unknown) => void;
+      const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+      return { promise, resolve, reject };
+    };
+
+    it('lets one worker take other keys while a detached reconcile waits, and holds its key until it settles', async () => {
+      const pending = new Map<string, ReturnType<typeof deferred<ReconcileResult>>>();
+      const started: string[] = [];
+      const { c } = controller({
+        workers: 1,
+        reconcile: (key) => {
+          started.push(key);
+          const d = deferred<ReconcileResult>();
+          pending.set(`${key}#${started.filter((k) => k === key).length}`, d);
+          return Promise.resolve(detached(d.promise));
+        },
+      });
+      c.start();
+      c.enqueue('a');
+      c.enqueue('b');
+      await until('both keys started on the one worker', () => started.length === 2);
+      expect(started).toEqual(['a', 'b']);
+      // Added again while its detached reconcile runs: not reconciled a second time at once.
+      c.enqueue('a');
+      await new Promise((r) => setTimeout(r, 20));
+      expect(started).toEqual(['a', 'b']);
+      pending.get('a#1')!.resolve(done);
+      await until('a reconciled again once the first settled', () => started.length === 3);
+      expect(started).toEqual(['a', 'b', 'a']);
+      pending.get('b#1')!.resolve(done);
+      pending.get('a#2')!.resolve(done);
+    });
+
+    it('runs at most maxDetached at once: the workers wait for one to settle', async () => {
+      const pending: ReturnType<typeof deferred<ReconcileResult>>[] = [];
+      const { c } = controller({
+        workers: 2,
+        maxDetached: 3,
+        reconcile: () => {
+          const d = deferred<ReconcileResult>();
+          pending.push(d);
+          return Promise.resolve(detached(d.promise));
+        },
+      });
+      c.start();
+      for (const k of ['k1', 'k2', 'k3', 'k4', 'k5']) c.enqueue(k);
+      await until('three detached', () => pending.length === 3);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(pending.length).toBe(3);
+      pending[0]!.resolve(done);
+      await until('a fourth once one settled', () => pending.length === 4);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(pending.length).toBe(4);
+      for (const d of pending) d.resolve(done);
+      await until('the fifth', () => pending.length === 5);
+      pending[4]!.resolve(done);
+    });
+
+    it('applies the settled result: a rejection or requeue backs off and retries, done forgets, and each is counted', async () => {
+      let calls = 0;
+      const { c, metrics, lines } = controller({
+        reconcile: () => {
+          calls++;
+          const n = calls;
+          return Promise.resolve(
+            detached(
+              n === 1
+                ? Promise.reject(new Error('member write failed'))
+                : Promise.resolve(n === 2 ? requeue : done),
+            ),
+          );
+        },
+      });
+      c.start();
+      c.enqueue('x');
+      await until('three reconciles (error, requeue, done)', () => calls === 3);
+      await until(
+        'the last settled',
+        () => c.queue.numRequeues('x') === 0 && c.queue.processingCount() === 0,
+      );
+      expect(
+        await sample(metrics, 'controller_runtime_reconcile_total', { controller: 'test', result: 'error' }),
+      ).toBe(1);
+      expect(
+        await sample(metrics, 'controller_runtime_reconcile_total', {
+          controller: 'test',
+          result: 'requeue',
+        }),
+      ).toBe(1);
+      expect(
+        await sample(metrics, 'controller_runtime_reconcile_total', {
+          controller: 'test',
+          result: 'success',
+        }),
+      ).toBe(1);
+      expect(
+        lines.some(
+          (l) =>
+            l.msg === 'reconcile failed' &&
+            (l.err as { message?: string })?.message === 'member write failed',
+        ),
+      ).toBe(true);
+    });
+
+    it('stop() waits for detached reconciles to settle', async () => {
+      const d = deferred<ReconcileResult>();
+      const { c } = controller({ reconcile: () => Promise.resolve(detached(d.promise)) });
+      c.start();
+      c.enqueue('x');
+      await until('detached', () => c.queue.processingCount() === 1);
+      let stopped = false;
+      const stopping = c.stop({ graceMs: 5_000 }).then(() => (stopped = true));
+      await new Promise((r) => setTimeout(r, 30));
+      expect(stopped).toBe(false);
+      d.resolve(done);
+      await stopping;
+      expect(stopped).toBe(true);
+    });
   });
 });

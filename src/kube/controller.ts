@@ -23,12 +23,25 @@ import { WorkQueue } from './workqueue.js';
 
 /** What a reconcile asks for next. */
 export type ReconcileResult =
-  { kind: 'done' } | { kind: 'requeue' } | { kind: 'requeueAfter'; afterMs: number };
+  | { kind: 'done' }
+  | { kind: 'requeue' }
+  | { kind: 'requeueAfter'; afterMs: number }
+  | { kind: 'detached'; settled: Promise<ReconcileResult> };
 
 /** The world matches: forget the key's failures; it is reconciled again on its next event. */
 export const done: ReconcileResult = { kind: 'done' };
 /** Not there yet, without an error: look again after the key's backoff (which grows). */
 export const requeue: ReconcileResult = { kind: 'requeue' };
+/**
+ * The reconcile goes on without its worker (e.g. waiting for writes to remote API servers): the
+ * worker takes the next key while the key stays in process, so it is still never reconciled twice
+ * at once, until `settled` gives the result. At most `maxDetached` keys are in process at once;
+ * then the workers wait for one to settle. A pipelined controller keeps its CPU work on the workers and its network
+ * waits off them.
+ */
+export function detached(settled: Promise<ReconcileResult>): ReconcileResult {
+  return { kind: 'detached', settled };
+}
 /** Done for now, but look again after `ms` (e.g. to re-check a health or an expiry). */
 export function requeueAfter(ms: number): ReconcileResult {
   if (!Number.isFinite(ms) || ms < 0)
@@ -43,6 +56,11 @@ export interface ControllerOptions {
   name: string;
   /** Keys reconciled concurrently (default 1). */
   workers?: number;
+  /**
+   * Keys in process at once, on a worker or {@link detached} from it (default 32; never fewer than
+   * `workers`): with every slot taken, the workers wait for a detached reconcile to settle.
+   */
+  maxDetached?: number;
   /**
    * Makes the world match the state of `key`. `signal` is aborted when the reconcile overruns
    * `reconcileTimeoutMs` or the controller stops past its grace period: pass it to API calls.
@@ -78,6 +96,9 @@ export class Controller {
   private readonly stopping = new AbortController();
   /** Keys being reconciled, for the shutdown log. */
   private readonly inFlight = new Set<string>();
+  /** Keys that may be in process (on a worker or detached) beyond those that are: see maxDetached. */
+  private freeSlots: number;
+  private readonly slotWaiters: (() => void)[] = [];
   private running?: Promise<void>;
   private stopped?: Promise<void>;
 
@@ -87,6 +108,12 @@ export class Controller {
       throw new RangeError(`controller ${options.name}: workers must be a positive integer (got ${workers})`);
     this.name = options.name;
     this.workers = workers;
+    const maxDetached = options.maxDetached ?? 32;
+    if (!Number.isInteger(maxDetached) || maxDetached < 1)
+      throw new RangeError(
+        `controller ${options.name}: maxDetached must be a positive integer (got ${maxDetached})`,
+      );
+    this.freeSlots = Math.max(maxDetached, workers);
     this.metrics = options.metrics ?? processMetrics();
     this.log = (options.log ?? rootLogger()).child({ controller: options.name });
     this.queue = new WorkQueue({
@@ -185,23 +212,48 @@ export class Controller {
   }
 
   private async work(): Promise<void> {
-    for (let key = await this.queue.get(); key !== undefined; key = await this.queue.get()) {
-      this.inFlight.add(key);
-      try {
-        await this.process(key);
-      } finally {
-        this.inFlight.delete(key);
-        this.queue.done(key);
+    for (;;) {
+      // A slot per key in process (on a worker or detached), taken before the key.
+      await this.acquireSlot();
+      const key = await this.queue.get();
+      if (key === undefined) {
+        this.releaseSlot();
+        return;
       }
+      this.inFlight.add(key);
+      const started = performance.now();
+      let settled: Promise<ReconcileResult> | undefined;
+      try {
+        const result = await this.reconcileWithDeadline(key);
+        if (result.kind === 'detached') settled = result.settled;
+        else this.finish(key, started, { result });
+      } catch (error) {
+        this.finish(key, started, { error });
+      }
+      if (!settled) continue;
+      void settled.then(
+        (result) => this.finish(key, started, { result }),
+        (error: unknown) => this.finish(key, started, { error }),
+      );
     }
   }
 
-  private async process(key: string): Promise<void> {
-    const started = performance.now();
+  private async acquireSlot(): Promise<void> {
+    while (this.freeSlots === 0) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    this.freeSlots--;
+  }
+
+  private releaseSlot(): void {
+    this.freeSlots++;
+    this.slotWaiters.shift()?.();
+  }
+
+  /** Applies a reconcile's result (or its error) to the queue, records it, and releases the key. */
+  private finish(key: string, started: number, end: { result: ReconcileResult } | { error: unknown }): void {
     let outcome: ReconcileOutcome;
+    const r = 'result' in end ? end.result : undefined;
     try {
-      const result = await this.reconcileWithDeadline(key);
-      switch (result.kind) {
+      switch (r?.kind) {
         case 'done':
           this.queue.forget(key);
           outcome = 'success';
@@ -212,18 +264,26 @@ export class Controller {
           break;
         case 'requeueAfter':
           this.queue.forget(key);
-          this.queue.addAfter(key, result.afterMs);
+          this.queue.addAfter(key, r.afterMs);
           outcome = 'requeue_after';
           break;
+        default: {
+          // An error, or a detached reconcile settling with another detached result (not allowed).
+          const err =
+            'error' in end ? end.error : new Error('a detached reconcile settled as detached again');
+          outcome = 'error';
+          this.metrics.reconcile.errors.inc({ controller: this.name });
+          this.log.error({ key, err }, 'reconcile failed');
+          this.queue.addRateLimited(key);
+        }
       }
-    } catch (err) {
-      outcome = 'error';
-      this.metrics.reconcile.errors.inc({ controller: this.name });
-      this.log.error({ key, err }, 'reconcile failed');
-      this.queue.addRateLimited(key);
+      this.metrics.reconcile.total.inc({ controller: this.name, result: outcome });
+      this.metrics.reconcile.time.observe({ controller: this.name }, (performance.now() - started) / 1000);
+    } finally {
+      this.inFlight.delete(key);
+      this.queue.done(key);
+      this.releaseSlot();
     }
-    this.metrics.reconcile.total.inc({ controller: this.name, result: outcome });
-    this.metrics.reconcile.time.observe({ controller: this.name }, (performance.now() - started) / 1000);
   }
 
   /** Runs reconcile with a signal that follows the controller's stop and the reconcile timeout. */

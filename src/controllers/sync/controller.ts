@@ -31,7 +31,14 @@ import {
   type PropagatedVersion,
 } from '../../federation/version.js';
 import type { ClusterClient } from '../../kube/client.js';
-import { Controller, done, requeue, requeueAfter, type ReconcileResult } from '../../kube/controller.js';
+import {
+  Controller,
+  detached,
+  done,
+  requeue,
+  requeueAfter,
+  type ReconcileResult,
+} from '../../kube/controller.js';
 import { isAlreadyExists, isConflict, isForbidden, isNotFound } from '../../kube/errors.js';
 import { EventRecorder } from '../../kube/events.js';
 import type { Informer } from '../../kube/informer.js';
@@ -51,11 +58,13 @@ import { dispatchAction, mapBounded, removeManagedLabelPatch, type DispatchOutco
 import {
   deletionPending,
   nextStep,
+  passEvents,
   REMOVAL_RECHECK_MS,
   statusOutcomes,
   writtenVersions,
   type NextStep,
 } from './outcomes.js';
+import { versionWrite } from './requests.js';
 import { statusCollectionEnabled } from '../status/status-type.js';
 import { deleteOptionsOf, federatedKeyOf, isIgnoredNamespace, rfc3339, targetNameOf } from './keys.js';
 
@@ -74,8 +83,11 @@ const UNREAD_MEMBER_FIELDS: Record<string, readonly string[]> = {
 };
 /** Member writes in flight at once per reconcile. */
 const DISPATCH_CONCURRENCY = 8;
-/** Bookkeeping writes (PropagatedVersion + status) left running behind a worker, across keys. */
-const MAX_TAILS = 32;
+/**
+ * Passes of one type in flight at once (the workers compute; their writes overlap): the API
+ * servers, not one round trip after another, bound a bulk propagation.
+ */
+export const PIPELINE_DEPTH = 32;
 
 export interface SyncSettings {
   adoptResources: 'Enabled' | 'Disabled';
@@ -126,13 +138,8 @@ export class SyncController {
   private readonly copies: ManagedCopyInformers;
   /** Last PropagatedVersion status per key, as written (the source of truth after our writes). */
   private readonly versions = new Map<string, PropagatedVersion | undefined>();
-  /**
-   * Per key, the host bookkeeping of its last pass still in flight. A pass ends once its member
-   * writes are done; recording the PropagatedVersion and the status (two or three host round trips)
-   * runs on while the worker takes the next key, so host latency does not idle the member writes.
-   * The next pass of the same key waits for its own tail first.
-   */
-  private readonly tails = new Map<string, Promise<void>>();
+  /** The installed PropagatedVersion CRD has a status subresource (upstream's does; ours does not). */
+  private versionStatusSubresource = false;
   /** The PropagatedVersions read with one paged LIST before the first reconcile (see {@link prime}). */
   private primed?: Promise<void>;
   private active = true;
@@ -203,6 +210,7 @@ export class SyncController {
     this.controller = new Controller({
       name: this.name,
       workers: options.settings().workers,
+      maxDetached: PIPELINE_DEPTH,
       reconcile: (key) => this.reconcileSafely(key),
       backoff: { baseMs: 5_000, maxMs: 60_000 },
       metrics: options.metrics,
@@ -248,7 +256,6 @@ export class SyncController {
     this.active = false;
     this.copies.stop();
     await this.controller.stop({ graceMs: 5_000 });
-    await Promise.all(this.tails.values());
     await this.recorder.flush().catch(() => undefined);
   }
 
@@ -329,8 +336,12 @@ export class SyncController {
     }
   }
 
+  /**
+   * Checks the caches on the worker, then lets the pass run {@link detached}: its host and member
+   * round trips overlap with other objects' passes (up to {@link PIPELINE_DEPTH} per type), while
+   * the queue still never runs two passes of one object at once.
+   */
   private async reconcile(key: string): Promise<ReconcileResult> {
-    await this.tails.get(key);
     if (!this.federated.hasSynced() || !this.clusters.hasSynced() || !this.secrets.hasSynced())
       return requeueAfter(500);
     if (this.fedNamespaces && !this.fedNamespaces.hasSynced()) return requeueAfter(500);
@@ -345,6 +356,16 @@ export class SyncController {
       }
     }
     await this.prime();
+    return detached(
+      this.pass(key, clusters).catch((err: unknown) => {
+        this.options.log.error({ err, key, type: this.name }, 'reconcile failed');
+        return requeue;
+      }),
+    );
+  }
+
+  /** One propagation pass of one federated object. */
+  private async pass(key: string, clusters: KubeFedCluster[]): Promise<ReconcileResult> {
     const { namespace, name } = targetNameOf(key, this.namespaceTarget);
     const observed = new Map<string, KubeObject | undefined>();
     for (const c of clusters) {
@@ -475,7 +496,7 @@ export class SyncController {
         ...(hostNamespaceUid ? { hostNamespaceUid } : {}),
       }),
     );
-    for (const o of outcomes) for (const e of o.events) this.recorder.event(fed, e.type, e.reason, e.message);
+    for (const e of passEvents(outcomes)) this.recorder.event(fed, e.type, e.reason, e.message);
 
     if (plan.mode === 'orphan' || plan.mode === 'delete') {
       this.versions.delete(pvKey);
@@ -517,10 +538,10 @@ export class SyncController {
       written,
     });
     // The PropagatedVersion and the status are independent writes: one round trip instead of two.
-    const versionWrite = async () => {
+    const recordVersion = async () => {
       if (!nextVersion) return;
       try {
-        await this.writeVersion(fed, nextVersion, previousVersion === undefined);
+        await this.writeVersion(fed, nextVersion, versionWrite(previousVersion, nextVersion) === 'create');
         this.versions.set(pvKey, nextVersion);
       } catch (err) {
         this.versions.delete(pvKey);
@@ -539,8 +560,8 @@ export class SyncController {
           ]),
         )
       : undefined;
-    const bookkeeping = Promise.all([
-      versionWrite(),
+    await Promise.all([
+      recordVersion(),
       this.writeStatus(
         fed,
         statusOutcomes(outcomes, placement.clusters, remoteStatuses),
@@ -556,28 +577,7 @@ export class SyncController {
         },
       ),
     ]);
-    await this.leaveTail(key, bookkeeping);
     return resultOf(nextStep(outcomes));
-  }
-
-  /**
-   * Lets `work` finish behind the worker (see {@link tails}); waits only while {@link MAX_TAILS}
-   * are running. A failed tail brings its key back with the controller's backoff, as a failed
-   * reconcile would.
-   */
-  private async leaveTail(key: string, work: Promise<unknown>): Promise<void> {
-    const tail: Promise<void> = work.then(
-      () => undefined,
-      (err: unknown) => {
-        this.options.log.error({ err, key, type: this.name }, 'recording status failed');
-        if (this.active) this.controller.queue.addRateLimited(key);
-      },
-    );
-    const settled = tail.finally(() => {
-      if (this.tails.get(key) === settled) this.tails.delete(key);
-    });
-    this.tails.set(key, settled);
-    while (this.tails.size > MAX_TAILS) await Promise.race(this.tails.values());
   }
 
   private async dispatch(
@@ -744,7 +744,12 @@ export class SyncController {
     }
   }
 
-  /** `absent`: none is known to exist, so create it first (a patch would only find it missing). */
+  /**
+   * `absent`: none is known to exist, so create it first (a patch would only find it missing).
+   * Our CRD has no status subresource, so the create (or a merge patch) carries the status: one
+   * write. Where a PropagatedVersion CRD with the subresource is installed (upstream's), the API
+   * server drops the status from such writes; seen once in a response, writes go to /status.
+   */
   private async writeVersion(
     fed: FederatedObject,
     status: PropagatedVersion,
@@ -755,18 +760,27 @@ export class SyncController {
       : ClusterPropagatedVersionDefinition;
     const ns = fed.metadata.namespace ? { namespace: fed.metadata.namespace } : {};
     const name = this.versionName(fed);
-    const patchStatus = () =>
-      this.versionClient.patch(name, 'merge', { status }, { ...ns, subresource: 'status' });
+    const patch = async () => {
+      if (this.versionStatusSubresource) {
+        await this.versionClient.patch(name, 'merge', { status }, { ...ns, subresource: 'status' });
+        return;
+      }
+      const written = await this.versionClient.patch(name, 'merge', { status }, ns);
+      if (!sameStatus(written, status)) {
+        this.versionStatusSubresource = true;
+        await patch();
+      }
+    };
     if (!absent) {
       try {
-        await patchStatus();
+        await patch();
         return;
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
     }
     try {
-      await this.versionClient.create({
+      const created = await this.versionClient.create({
         apiVersion: `${def.group}/${def.version}`,
         kind: def.kind,
         metadata: {
@@ -781,11 +795,14 @@ export class SyncController {
             },
           ],
         },
+        status,
       });
+      if (sameStatus(created, status)) return;
+      this.versionStatusSubresource = true;
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
-    await patchStatus();
+    await patch();
   }
 
   private async writeStatus(
@@ -816,6 +833,16 @@ export class SyncController {
       { ...(fed.metadata.namespace ? { namespace: fed.metadata.namespace } : {}), subresource: 'status' },
     );
   }
+}
+
+/** The API server kept the status written (it drops it where the CRD has a status subresource). */
+function sameStatus(obj: KubeObject, status: PropagatedVersion): boolean {
+  const got = (obj as { status?: PropagatedVersion }).status;
+  return (
+    got?.templateVersion === status.templateVersion &&
+    got?.overridesVersion === status.overridesVersion &&
+    (got?.clusterVersions?.length ?? 0) === (status.clusterVersions?.length ?? 0)
+  );
 }
 
 /** A member object's `.status` when it is an object (upstream copies it as is). */

@@ -3,7 +3,7 @@
  * the versions to record, and what to do next. Pure.
  */
 import { isRetryable, type ClusterOutcome } from '../../federation/status.js';
-import type { DispatchOutcome } from './dispatch.js';
+import type { DispatchEvent, DispatchOutcome } from './dispatch.js';
 
 /** Re-check of copies being removed. */
 export const REMOVAL_RECHECK_MS = 5_000;
@@ -59,4 +59,35 @@ export function deletionPending(outcomes: readonly DispatchOutcome[]): NextStep 
   return pending.some((o) => isRetryable(o.status))
     ? { kind: 'backoff' }
     : { kind: 'recheck', afterMs: REMOVAL_RECHECK_MS };
+}
+
+/**
+ * The Events of a pass, one per (type, reason) for successes: `CreateInCluster` "Creating
+ * ConfigMap in cluster a", "… in cluster b" become one "Creating ConfigMap in clusters a, b", so a
+ * pass over N members writes one Event, not N (upstream writes one per cluster). Warnings keep one
+ * Event per cluster: each carries its own member's error.
+ */
+export function passEvents(outcomes: readonly DispatchOutcome[]): DispatchEvent[] {
+  const out: DispatchEvent[] = [];
+  const merged = new Map<string, { event: DispatchEvent; prefix: string; clusters: string[] }>();
+  for (const e of outcomes.flatMap((o) => o.events)) {
+    const m = e.type === 'Normal' ? / in cluster (\S+)$/.exec(e.message) : null;
+    if (!m) {
+      out.push(e);
+      continue;
+    }
+    const prefix = e.message.slice(0, m.index);
+    const key = `${e.reason}\n${prefix}`;
+    const prior = merged.get(key);
+    if (prior) {
+      prior.clusters.push(m[1]!);
+      continue;
+    }
+    const entry = { event: { ...e }, prefix, clusters: [m[1]!] };
+    merged.set(key, entry);
+    out.push(entry.event);
+  }
+  for (const { event, prefix, clusters } of merged.values())
+    if (clusters.length > 1) event.message = `${prefix} in clusters ${[...clusters].sort().join(', ')}`;
+  return out;
 }
