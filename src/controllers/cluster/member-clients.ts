@@ -92,11 +92,10 @@ export class MemberClients {
   /** The client of `cluster`, rebuilt when its spec or Secret changed since the last call. */
   get(cluster: KubeFedCluster, secret: KubeObject | undefined): MemberClient {
     const name = cluster.metadata.name ?? '';
-    const fingerprint = JSON.stringify([
-      cluster.spec,
-      secret?.metadata.uid,
-      secret?.metadata.resourceVersion,
-    ]);
+    // The spec's generation (KubeFedClusters have a status subresource: only spec changes bump
+    // it) instead of the spec itself, which holds the CA bundle: this runs for every member write.
+    const gen = cluster.metadata.generation;
+    const fingerprint = `${cluster.metadata.uid ?? ''}/${gen !== undefined ? gen : JSON.stringify(cluster.spec)}/${secret?.metadata.uid ?? ''}/${secret?.metadata.resourceVersion ?? ''}`;
     const cached = this.clients.get(name);
     if (cached?.fingerprint === fingerprint) return { kind: 'ok', client: cached.client };
     const creds = memberCredentials(cluster, secret);

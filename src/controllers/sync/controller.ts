@@ -66,7 +66,14 @@ import {
 } from './outcomes.js';
 import { versionWrite } from './requests.js';
 import { statusCollectionEnabled } from '../status/status-type.js';
-import { deleteOptionsOf, federatedKeyOf, isIgnoredNamespace, rfc3339, targetNameOf } from './keys.js';
+import {
+  deleteOptionsOf,
+  federatedKeyOf,
+  isIgnoredNamespace,
+  rfc3339,
+  targetNameOf,
+  updateNeedsPass,
+} from './keys.js';
 
 const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
 /** Member events re-enqueue their federated object after this delay (upstream: 10 s), coalescing bursts. */
@@ -274,7 +281,13 @@ export class SyncController {
 
   private federatedHandlers() {
     const add = (o: FederatedObject) => this.controller.enqueue(keyOf(o));
-    return { onAdd: add, onUpdate: (_a: FederatedObject, b: FederatedObject) => add(b), onDelete: add };
+    return {
+      onAdd: add,
+      onUpdate: (a: FederatedObject, b: FederatedObject) => {
+        if (updateNeedsPass(a, b, SYNC_FINALIZER)) add(b);
+      },
+      onDelete: add,
+    };
   }
 
   private enqueueNamespace(fns: FederatedObject): void {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { deleteOptionsOf, federatedKeyOf, isIgnoredNamespace, rfc3339, targetNameOf } from './keys.js';
+import type { FederatedObject } from '../../api/types.js';
+import {
+  deleteOptionsOf,
+  federatedKeyOf,
+  isIgnoredNamespace,
+  rfc3339,
+  targetNameOf,
+  updateNeedsPass,
+} from './keys.js';
 
 describe('federated keys of member objects', () => {
   it('maps a namespaced member object to the same namespace/name', () => {
@@ -61,5 +69,52 @@ describe('deleteOptionsOf', () => {
 describe('rfc3339', () => {
   it('drops fractional seconds', () => {
     expect(rfc3339(new Date('2026-01-02T03:04:05.678Z'))).toBe('2026-01-02T03:04:05Z');
+  });
+});
+
+describe('updateNeedsPass', () => {
+  const F = 'kubefed.io/sync-controller';
+  const base: FederatedObject = {
+    apiVersion: 'types.kubefed.io/v1beta1',
+    kind: 'FederatedConfigMap',
+    metadata: { name: 'cm', namespace: 'ns', generation: 2, resourceVersion: '10', labels: { a: '1' } },
+    spec: { template: { data: { k: 'v' } } },
+  };
+  const next = (change: (o: FederatedObject) => void): FederatedObject => {
+    const o = structuredClone(base);
+    o.metadata.resourceVersion = '11';
+    change(o);
+    return o;
+  };
+  const ours = { observedGeneration: 2, conditions: [{ type: 'Propagation', status: 'True' }] };
+
+  it.each<[string, (o: FederatedObject) => void, boolean]>([
+    ['our status for the current generation', (o) => (o.status = ours), false],
+    ['only our finalizer added', (o) => (o.metadata.finalizers = [F]), false],
+    ['a resync (nothing but the resourceVersion)', () => undefined, false],
+    ['a new generation (spec change)', (o) => (o.metadata.generation = 3), true],
+    ['a label change', (o) => (o.metadata.labels = { a: '2' }), true],
+    [
+      'an annotation (e.g. kubefed.io/orphan)',
+      (o) => (o.metadata.annotations = { 'kubefed.io/orphan': 'true' }),
+      true,
+    ],
+    ['deletion', (o) => (o.metadata.deletionTimestamp = '2026-12-03T12:00:00Z'), true],
+    ['another finalizer added', (o) => (o.metadata.finalizers = ['other']), true],
+    ['a status wiped by someone else', (o) => (o.status = { conditions: [] }), true],
+    ['a status of another generation', (o) => (o.status = { ...ours, observedGeneration: 1 }), true],
+  ])('%s', (_what, change, needs) => {
+    expect(updateNeedsPass(base, next(change), F)).toBe(needs);
+  });
+
+  it('looks again when our finalizer is taken off', () => {
+    const withF = next((o) => (o.metadata.finalizers = [F]));
+    expect(
+      updateNeedsPass(
+        withF,
+        next(() => undefined),
+        F,
+      ),
+    ).toBe(true);
   });
 });

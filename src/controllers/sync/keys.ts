@@ -3,6 +3,7 @@
  * maps to, which FederatedNamespaces are ignored, and member delete options from the
  * `kubefed.io/deleteoption` annotation.
  */
+import type { FederatedObject } from '../../api/types.js';
 import type { DeleteOptions, KubeObject } from '../../kube/resource.js';
 
 export const DELETE_OPTION_ANNOTATION = 'kubefed.io/deleteoption';
@@ -87,4 +88,33 @@ export function deleteOptionsOf(federated: Pick<KubeObject, 'metadata'>): Delete
 /** RFC 3339 UTC without fractional seconds, as Kubernetes metav1.Time serializes. */
 export function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * Whether an update of a federated object can change what its pass does. Not when only its
+ * status changed to one written for its current generation (our own status write, seen again),
+ * or only our finalizer was added (the pass that added it goes on with the patched object):
+ * each new object would otherwise be looked at three times. A status changed by anyone else (no
+ * observedGeneration, or another generation's) is looked at, and rewritten.
+ */
+export function updateNeedsPass(a: FederatedObject, b: FederatedObject, finalizer: string): boolean {
+  const ma = a.metadata;
+  const mb = b.metadata;
+  if (ma.generation !== mb.generation || ma.deletionTimestamp !== mb.deletionTimestamp) return true;
+  if (!sameRecord(ma.labels, mb.labels) || !sameRecord(ma.annotations, mb.annotations)) return true;
+  const fa = (ma.finalizers ?? []).join('\n');
+  const fb = mb.finalizers ?? [];
+  const weAdded =
+    !(ma.finalizers ?? []).includes(finalizer) &&
+    fb.includes(finalizer) &&
+    fb.filter((f) => f !== finalizer).join('\n') === fa;
+  if (fa !== fb.join('\n') && !weAdded) return true;
+  const observed = (b.status as { observedGeneration?: number } | undefined)?.observedGeneration;
+  return JSON.stringify(a.status ?? null) !== JSON.stringify(b.status ?? null) && observed !== mb.generation;
+}
+
+function sameRecord(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  const ka = Object.keys(a ?? {});
+  if (ka.length !== Object.keys(b ?? {}).length) return false;
+  return ka.every((k) => a![k] === b?.[k]);
 }
