@@ -109,7 +109,7 @@ export function updateNeedsPass(a: FederatedObject, b: FederatedObject, finalize
     fb.includes(finalizer) &&
     fb.filter((f) => f !== finalizer).join('\n') === fa;
   if (fa !== fb.join('\n') && !weAdded) return true;
-  const observed = (b.status)?.observedGeneration;
+  const observed = b.status?.observedGeneration;
   return JSON.stringify(a.status ?? null) !== JSON.stringify(b.status ?? null) && observed !== mb.generation;
 }
 
