@@ -12,6 +12,8 @@ import {
   recordedClusterVersions,
   templateVersion,
   type PropagatedVersion,
+  packVersion,
+  unpackVersion,
 } from './version.js';
 
 const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
@@ -362,6 +364,32 @@ describe('recorded and next propagated versions', () => {
       nextPropagatedVersion({ previous: undefined, ...current, placed: [], written: new Map() }),
     ).toEqual({
       ...current,
+      clusterVersions: [],
+    });
+  });
+});
+
+describe('packVersion / unpackVersion', () => {
+  it('keeps every part of a PropagatedVersion status through one string', () => {
+    const v = {
+      templateVersion: 'a1b2',
+      overridesVersion: 'c3d4',
+      clusterVersions: [
+        { clusterName: 'cluster2', version: 'gen:3' },
+        { clusterName: 'cluster3', version: 'rv:12345' },
+      ],
+    };
+    const packed = packVersion(v)!;
+    expect(packed).toBe('a1b2\tc3d4\tcluster2=gen:3\tcluster3=rv:12345');
+    expect(unpackVersion(packed)).toEqual(v);
+  });
+
+  it('reads none as none, and a status with no clusters yet as empty lists', () => {
+    expect(packVersion(undefined)).toBeUndefined();
+    expect(unpackVersion(undefined)).toBeUndefined();
+    expect(unpackVersion(packVersion({ templateVersion: 't' }))).toEqual({
+      templateVersion: 't',
+      overridesVersion: '',
       clusterVersions: [],
     });
   });

@@ -252,3 +252,28 @@ export function nextPropagatedVersion(input: {
     JSON.stringify(prev.clusterVersions ?? []) === JSON.stringify(next.clusterVersions);
   return same ? undefined : next;
 }
+
+/**
+ * A PropagatedVersion status as one string, `template\toverrides\tcluster=version\t…`, for
+ * keeping one per federated object in memory (a string costs a third of the object, its array and
+ * its entries). Tabs and `=` appear in none of the parts: hashes are hex, cluster names DNS labels.
+ */
+export function packVersion(v: PropagatedVersion | undefined): string | undefined {
+  if (!v) return undefined;
+  const parts = [v.templateVersion ?? '', v.overridesVersion ?? ''];
+  for (const c of v.clusterVersions ?? []) parts.push(`${c.clusterName}=${c.version}`);
+  return parts.join('\t');
+}
+
+export function unpackVersion(packed: string | undefined): PropagatedVersion | undefined {
+  if (packed === undefined) return undefined;
+  const [templateVersion = '', overridesVersion = '', ...clusters] = packed.split('\t');
+  return {
+    templateVersion,
+    overridesVersion,
+    clusterVersions: clusters.map((c) => {
+      const i = c.indexOf('=');
+      return { clusterName: c.slice(0, i), version: c.slice(i + 1) };
+    }),
+  };
+}

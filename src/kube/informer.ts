@@ -32,7 +32,7 @@ export interface InformerOptions<T extends KubeObject> {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
-  /** Top-level fields left out of cached objects (see above). */
+  /** Top-level fields left out of cached objects (see above); `metadata.<field>` for one of metadata's. */
   dropFields?: readonly string[];
   indexers?: Record<string, IndexFunc<T>>;
   /** Page size of the initial list (default 500). */
@@ -70,9 +70,15 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   /** Top-level fields left out of cached objects. */
   private readonly dropped: ReadonlySet<string>;
+  /** Fields of `metadata` left out (`metadata.uid` in dropFields). */
+  private readonly droppedMetadata: ReadonlySet<string>;
 
   constructor(private readonly options: InformerOptions<T>) {
-    this.dropped = new Set(options.dropFields ?? []);
+    const drop = options.dropFields ?? [];
+    this.dropped = new Set(drop.filter((f) => !f.startsWith('metadata.')));
+    this.droppedMetadata = new Set(
+      drop.filter((f) => f.startsWith('metadata.')).map((f) => f.slice('metadata.'.length)),
+    );
     this.store = new Store<T>(options.indexers);
     this.resourceClient = new ResourceClient<T>(options.client, options.resource);
   }
@@ -153,7 +159,15 @@ export class Informer<T extends KubeObject = KubeObject> {
    * memory per cached object).
    */
   private admit(raw: T, listKind?: string): T {
-    const { managedFields: _managedFields, ...metadata } = raw.metadata;
+    let metadata: Record<string, unknown>;
+    if (this.droppedMetadata.size === 0) {
+      const { managedFields: _managedFields, ...rest } = raw.metadata;
+      metadata = rest;
+    } else {
+      metadata = {};
+      for (const [k, v] of Object.entries(raw.metadata))
+        if (k !== 'managedFields' && !this.droppedMetadata.has(k)) metadata[k] = v;
+    }
     const ref = this.options.resource;
     const out: Record<string, unknown> = {
       apiVersion: raw.apiVersion ?? (ref.group ? `${ref.group}/${ref.version}` : ref.version),

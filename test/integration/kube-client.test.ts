@@ -377,7 +377,7 @@ describe('informer', () => {
       resource: CONFIGMAPS,
       namespace: ns,
       labelSelector: 'churn=yes',
-      dropFields: ['data'],
+      dropFields: ['data', 'metadata.uid', 'metadata.creationTimestamp'],
     });
     late.start();
     closers.push(() => late.stop());
@@ -388,6 +388,13 @@ describe('informer', () => {
     expect(late.store.list().filter((o) => o.metadata.managedFields !== undefined || 'data' in o)).toEqual(
       [],
     );
+    // metadata.<field> entries leave fields of metadata out, keeping the rest.
+    expect(late.store.list().filter((o) => 'uid' in o.metadata || 'creationTimestamp' in o.metadata)).toEqual(
+      [],
+    );
+    expect(
+      late.store.list().every((o) => o.metadata.resourceVersion && o.metadata.labels?.churn === 'yes'),
+    ).toBe(true);
     expect(informer.store.list().every((o) => (o as { data?: { v?: string } }).data?.v === '1')).toBe(true);
   });
 });

@@ -86,7 +86,10 @@ describe('updateNeedsPass', () => {
     change(o);
     return o;
   };
-  const ours = { observedGeneration: 2, conditions: [{ type: 'Propagation', status: 'True' }] };
+  const ours = {
+    observedGeneration: 2,
+    conditions: [{ type: 'Propagation' as const, status: 'True' as const }],
+  };
 
   it.each<[string, (o: FederatedObject) => void, boolean]>([
     ['our status for the current generation', (o) => (o.status = ours), false],
