@@ -217,6 +217,8 @@ describe('helm chart: lint and rendering', () => {
       '--scope=Cluster',
       '--metrics-addr=:9090',
       '--log-level=info',
+      '--member-qps=20',
+      '--member-burst=30',
     ]);
     expect(c.args).not.toContain('--no-leader-elect');
     expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
@@ -348,6 +350,15 @@ describe('helm chart: lint and rendering', () => {
     expect(ids(await render({}, 'other')).filter((i) => i.startsWith('Namespace/'))).toEqual([]);
     const explicit = await render({ kubefedNamespace: 'fed-x' }, 'default');
     expect(find(explicit, 'KubeFedConfig', 'kubefed').metadata.namespace).toBe('fed-x');
+  });
+
+  it('passes the member client rate limit for a big fleet to the controller manager', async () => {
+    const objs = await render({
+      'controllermanager.controller.memberQps': '200',
+      'controllermanager.controller.memberBurst': '400',
+    });
+    const args = podOf(find(objs, 'Deployment', 'kubefed-controller-manager')).containers[0]!.args;
+    expect(args).toEqual(expect.arrayContaining(['--member-qps=200', '--member-burst=400']));
   });
 
   it('leaves out the default FederatedTypeConfigs when federatedTypeConfigs.enabled=false', async () => {
