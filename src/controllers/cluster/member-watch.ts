@@ -141,7 +141,7 @@ export interface ManagedCopyInformersOptions {
   targetRef: ResourceRef;
   selection: ReturnType<typeof managedCopySelection>;
   /** Called for every add, update (the new object) and delete of a current informer. */
-  onEvent: (obj: KubeObject, cluster: string) => void;
+  onEvent: (obj: KubeObject, cluster: string, deleted: boolean) => void;
   /** Stop the informers of a replaced client (they watch with dead credentials). */
   forgetReplaced?: boolean;
 }
@@ -164,10 +164,15 @@ export class ManagedCopyInformers {
       this.options.targetRef,
       this.options.selection,
     );
-    const onEvent = (o: KubeObject) => {
-      if (this.active && this.byCluster.get(name)?.informer === informer) this.options.onEvent(o, name);
+    const onEvent = (o: KubeObject, deleted = false) => {
+      if (this.active && this.byCluster.get(name)?.informer === informer)
+        this.options.onEvent(o, name, deleted);
     };
-    informer.addHandlers({ onAdd: onEvent, onUpdate: (_a, b) => onEvent(b), onDelete: onEvent });
+    informer.addHandlers({
+      onAdd: (o) => onEvent(o),
+      onUpdate: (_a, b) => onEvent(b),
+      onDelete: (o) => onEvent(o, true),
+    });
     this.byCluster.set(name, { client: member.client, informer });
     return informer;
   }

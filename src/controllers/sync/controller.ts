@@ -26,6 +26,8 @@ import { planPropagation, SYNC_FINALIZER, type ClusterAction } from '../../feder
 import { MANAGED_LABEL, renderForCluster, type RenderOutcome } from '../../federation/render.js';
 import { computeStatus, statusChanged, type ClusterOutcome } from '../../federation/status.js';
 import {
+  isGenerationVersion,
+  memberVersion,
   nextPropagatedVersion,
   packVersion,
   propagatedVersionName,
@@ -155,6 +157,8 @@ export class SyncController {
   private versionStatusSubresource = false;
   /** The PropagatedVersions read with one paged LIST before the first reconcile (see {@link prime}). */
   private primed?: Promise<void>;
+  /** Member events that came before the PropagatedVersions were primed (undefined once primed). */
+  private awaitingPrime?: Set<string> = new Set();
   private active = true;
 
   constructor(private readonly options: SyncControllerOptions) {
@@ -217,7 +221,7 @@ export class SyncController {
         this.targetRef,
         UNREAD_MEMBER_FIELDS[`${this.targetApiVersion}/${this.targetKind}`],
       ),
-      (o) => this.memberEvent(o),
+      (o, cluster, deleted) => this.memberEvent(o, cluster, deleted),
       true,
     );
     this.controller = new Controller({
@@ -262,6 +266,7 @@ export class SyncController {
   }
 
   start(): void {
+    void this.prime();
     this.controller.start();
   }
 
@@ -328,8 +333,60 @@ export class SyncController {
     return this.memberWatch.client(name);
   }
 
-  private memberEvent(obj: KubeObject): void {
-    this.controller.enqueueAfter(federatedKeyOf(obj, this.namespaceTarget), MEMBER_EVENT_DELAY_MS);
+  /**
+   * A member copy changed: look at its federated object again, unless the copy is exactly the
+   * version this controller recorded for that cluster (the watch echo of our own write, or the
+   * initial list after a restart), which no pass would act on. Only resourceVersion-based versions
+   * are compared: a generation-based one (a Deployment) does not change with its metadata or
+   * status, which a pass may still act on. Until the PropagatedVersions are primed, events wait.
+   */
+  private memberEvent(obj: KubeObject, cluster: string, deleted: boolean): void {
+    const key = federatedKeyOf(obj, this.namespaceTarget);
+    if (!deleted && !this.collectsRemoteStatus()) {
+      if (this.awaitingPrime) {
+        this.awaitingPrime.add(key);
+        return;
+      }
+      // Decided after the delay, from the cache as it is then: the echo of a write of a pass
+      // still in flight matches once that pass has recorded its versions.
+      setTimeout(() => {
+        if (!this.active) return;
+        const { namespace, name } = targetNameOf(key, this.namespaceTarget);
+        const copy = this.copies.cached(cluster)?.store.getByName(name, namespace);
+        if (!copy || !this.copyAsRecorded(key, cluster, copy)) this.controller.enqueue(key);
+      }, MEMBER_EVENT_DELAY_MS).unref();
+      return;
+    }
+    this.controller.enqueueAfter(key, MEMBER_EVENT_DELAY_MS);
+  }
+
+  /** The cached copy of `key` in `cluster` is the version recorded for it (resourceVersion-based). */
+  private copyAsRecorded(key: string, cluster: string, copy: KubeObject): boolean {
+    const version = memberVersion(copy);
+    if (isGenerationVersion(version) || copy.metadata.deletionTimestamp) return false;
+    return (
+      unpackVersion(this.versions.get(key))?.clusterVersions?.some(
+        (c) => c.clusterName === cluster && c.version === version,
+      ) === true
+    );
+  }
+
+  private collectsRemoteStatus(): boolean {
+    return this.statusCollection && this.options.settings().rawResourceStatusCollection === true;
+  }
+
+  /** After priming: the keys whose copies changed meanwhile, each looked at if any copy differs from its record. */
+  private flushAwaitingPrime(): void {
+    const keys = this.awaitingPrime;
+    this.awaitingPrime = undefined;
+    for (const key of keys ?? []) {
+      const { namespace, name } = targetNameOf(key, this.namespaceTarget);
+      const differs = this.clusters.store.list().some((c) => {
+        const copy = this.copies.cached(c.metadata.name!)?.store.getByName(name, namespace);
+        return copy !== undefined && !this.copyAsRecorded(key, c.metadata.name!, copy);
+      });
+      if (differs || !this.versions.has(key)) this.controller.enqueueAfter(key, MEMBER_EVENT_DELAY_MS);
+    }
   }
 
   private lastUnsyncedWarning = 0;
@@ -567,9 +624,11 @@ export class SyncController {
     // The PropagatedVersion and the status are independent writes: one round trip instead of two.
     const recordVersion = async () => {
       if (!nextVersion) return;
+      // Recorded before the write so that member watch echoes of this pass's writes match it; a
+      // failed write forgets it (the next pass reads the PropagatedVersion).
+      this.versions.set(pvKey, packVersion(nextVersion));
       try {
         await this.writeVersion(fed, nextVersion, versionWrite(previousVersion, nextVersion) === 'create');
-        this.versions.set(pvKey, packVersion(nextVersion));
       } catch (err) {
         this.versions.delete(pvKey);
         // Forbidden: typically the namespace is being deleted, taking the PropagatedVersion with it.
@@ -721,10 +780,11 @@ export class SyncController {
   }
 
   /**
-   * Fills {@link versions} from one paged LIST of this type's PropagatedVersions, once, before the
-   * first reconcile: after a restart every object would otherwise cost a GET of its own (2,300
-   * objects took 22 s at the host's 100 qps). Only versions of federated objects in the cache are
-   * kept; a failed LIST leaves the per-object GET as the fallback.
+   * Fills {@link versions} from one paged LIST of this type's PropagatedVersions, once, from the
+   * start (alongside the informers' lists) and before the first reconcile: after a restart every
+   * object would otherwise cost a GET of its own (2,300 objects took 22 s at the host's 100 qps).
+   * A version of a federated object that is gone is dropped by that key's pass; a failed LIST
+   * leaves the per-object GET as the fallback.
    */
   private prime(): Promise<void> {
     this.primed ??= (async () => {
@@ -741,7 +801,7 @@ export class SyncController {
           if (!pvName.startsWith(prefix)) continue;
           const name = pvName.slice(prefix.length);
           const key = pv.metadata.namespace ? `${pv.metadata.namespace}/${name}` : name;
-          if (this.federated.store.get(key) && !this.versions.has(key))
+          if (!this.versions.has(key))
             this.versions.set(key, packVersion(pv.status as PropagatedVersion | undefined));
         }
       } catch (err) {
@@ -750,6 +810,7 @@ export class SyncController {
           'listing propagated versions failed; reading them one by one',
         );
       }
+      this.flushAwaitingPrime();
     })();
     return this.primed;
   }
