@@ -46,6 +46,11 @@ export interface KubeRequest {
   signal?: AbortSignal;
   /** A name for metrics (default: derived from method; 'watch'/'list' given by callers). */
   verb?: string;
+  /**
+   * Not held by the client's rate limiter: for a health probe, which must not queue behind a
+   * bulk of writes (a member busy with them would look unreachable).
+   */
+  unlimited?: boolean;
 }
 
 export interface RawResponse {
@@ -132,7 +137,7 @@ export class ClusterClient {
     const verb = req.verb ?? req.method.toLowerCase();
     let refreshedAuth = false;
     for (let attempt = 0; ; attempt++) {
-      await this.limiter.wait(req.signal);
+      if (!req.unlimited) await this.limiter.wait(req.signal);
       const started = performance.now();
       const timeout = req.timeoutMs ?? this.timeoutMs;
       let res: Dispatcher.ResponseData;

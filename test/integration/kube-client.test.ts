@@ -1,5 +1,6 @@
 /** The controller kit's client, discovery, dynamic objects and informer against real API servers. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeMember } from '../../src/controllers/cluster/controller.js';
 import { ClusterClient } from '../../src/kube/client.js';
 import { Kubeconfig } from '../../src/kube/credentials.js';
 import { Discovery } from '../../src/kube/discovery.js';
@@ -152,6 +153,25 @@ describe('cluster client errors', () => {
     expect(() => new ClusterClient({ ...c2, disabledTLSValidations: ['*', 'SubjectName'] })).toThrow(
       /cannot be combined/,
     );
+  });
+});
+
+describe('cluster client rate limit', () => {
+  it('never holds a member health probe behind the requests queued on its rate limiter', async () => {
+    // One request per 2 s: the first takes the only token, the next list waits for the refill.
+    const slow = await clusterClient('cluster2', { qps: 0.5, burst: 1 });
+    try {
+      const order: string[] = [];
+      await slow.request({ method: 'GET', path: '/version' });
+      const queued = slow
+        .request({ method: 'GET', path: '/api/v1/namespaces', verb: 'list' })
+        .then(() => order.push('queued list'));
+      const probe = probeMember(slow, 5000).then((p) => order.push(`probe ${p.kind}`));
+      await Promise.all([queued, probe]);
+      expect(order).toEqual(['probe healthy', 'queued list']);
+    } finally {
+      slow.close();
+    }
   });
 });
 

@@ -98,8 +98,8 @@ describe('planTopology', () => {
 });
 
 describe('validateOptions', () => {
-  it.each([-1, 1.5, 9, Number.NaN])('rejects --members %s', (members) => {
-    expect(() => validateOptions({ members })).toThrow(/--members must be an integer from 0 to 8/);
+  it.each([-1, 1.5, 11, Number.NaN])('rejects --members %s', (members) => {
+    expect(() => validateOptions({ members })).toThrow(/--members must be an integer from 0 to 10/);
   });
   it('accepts 0 members (a host cluster only)', () => {
     expect(() => validateOptions({ members: 0 })).not.toThrow();

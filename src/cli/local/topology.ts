@@ -73,8 +73,8 @@ export function portCount(options: Pick<TopologyOptions, 'members' | 'workloads'
 }
 
 export function validateOptions(options: Pick<TopologyOptions, 'members'>): void {
-  if (!Number.isInteger(options.members) || options.members < 0 || options.members > 8) {
-    throw new Error(`--members must be an integer from 0 to 8 (got ${String(options.members)})`);
+  if (!Number.isInteger(options.members) || options.members < 0 || options.members > 10) {
+    throw new Error(`--members must be an integer from 0 to 10 (got ${String(options.members)})`);
   }
 }
 

@@ -65,6 +65,8 @@ export async function probeMember(client: ClusterClient, timeoutMs: number): Pro
       accept: 'text/plain',
       timeoutMs,
       signal,
+      // Probes never wait behind the bulk writes queued on the member's rate limiter.
+      unlimited: true,
       verb: 'healthz',
     });
   } catch (err) {
@@ -81,6 +83,8 @@ export async function probeMember(client: ClusterClient, timeoutMs: number): Pro
       path: '/version',
       timeoutMs,
       signal,
+      // Probes never wait behind the bulk writes queued on the member's rate limiter.
+      unlimited: true,
     });
     let topology: { zones: string[]; region?: string } = { zones: [] };
     try {
@@ -89,6 +93,7 @@ export async function probeMember(client: ClusterClient, timeoutMs: number): Pro
         path: '/api/v1/nodes',
         timeoutMs,
         signal,
+        unlimited: true,
         verb: 'list',
       });
       topology = topologyOf(nodes.items);
