@@ -170,7 +170,7 @@ describe('cluster client rate limit', () => {
       await Promise.all([queued, probe]);
       expect(order).toEqual(['probe healthy', 'queued list']);
     } finally {
-      slow.close();
+      await slow.close();
     }
   });
 });
