@@ -342,6 +342,9 @@ export class SyncController {
    */
   private memberEvent(obj: KubeObject, cluster: string, deleted: boolean): void {
     const key = federatedKeyOf(obj, this.namespaceTarget);
+    // A key backing off after a failed write is retried by its backoff: a member that keeps
+    // changing its copy (a failing Job's status) must not turn that into a hot loop.
+    if (!deleted && this.controller.queue.numRequeues(key) > 0) return;
     if (!deleted && !this.collectsRemoteStatus()) {
       if (this.awaitingPrime) {
         this.awaitingPrime.add(key);
@@ -353,6 +356,7 @@ export class SyncController {
         if (!this.active) return;
         const { namespace, name } = targetNameOf(key, this.namespaceTarget);
         const copy = this.copies.cached(cluster)?.store.getByName(name, namespace);
+        if (this.controller.queue.numRequeues(key) > 0) return;
         if (!copy || !this.copyAsRecorded(key, cluster, copy)) this.controller.enqueue(key);
       }, MEMBER_EVENT_DELAY_MS).unref();
       return;
