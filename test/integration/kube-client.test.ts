@@ -327,6 +327,19 @@ describe('dynamic objects', () => {
     await cms.delete('page-4', { namespace: ns });
     expect(isNotFound(await cms.get('page-4', { namespace: ns }).catch((e: unknown) => e))).toBe(true);
   });
+
+  it('dry runs (create, update, delete) store nothing: the delete one too, with its options body', async () => {
+    const cms = new ResourceClient(client, CONFIGMAPS);
+    const dry = await cms.create(cm('dry', { k: 'v' }), { namespace: ns, dryRun: true });
+    expect(dry.data).toEqual({ k: 'v' });
+    expect(await cms.find('dry', { namespace: ns })).toBeUndefined();
+    const kept = await cms.create(cm('kept', { k: 'v' }), { namespace: ns });
+    const updated = await cms.update({ ...kept, data: { k: 'changed' } }, { namespace: ns, dryRun: true });
+    expect(updated.data).toEqual({ k: 'changed' });
+    await cms.delete('kept', { namespace: ns, dryRun: true, propagationPolicy: 'Background' });
+    const after = await cms.get('kept', { namespace: ns });
+    expect([after.metadata.resourceVersion, after.data]).toEqual([kept.metadata.resourceVersion, { k: 'v' }]);
+  });
 });
 
 describe('informer', () => {
