@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LocalState } from '../../src/cli/local/state.js';
 import { isRunning } from '../../src/cli/local/processes.js';
-import { kubefedLocal, processesMentioning, run } from '../support/local.js';
+import { kubefedLocal, processesMentioning, REPO_ROOT, run } from '../support/local.js';
 
 let root = '';
 let dir = '';
@@ -79,6 +79,22 @@ describe('npm run demo (kubefed-local demo) in a private state dir', () => {
     expect(tableRows(r.stdout)).toEqual(EXPECTED_TABLE);
     expect(r.stdout).toContain('kubefedctl/main.js get clusters');
     expect(r.stdout).toContain('kubefedctl/main.js status deployments.apps web -n demo');
+    expect(r.stdout).toContain('kubefedctl/main.js plan -n demo');
+    // The plan it suggests: every object x cluster judged by dry runs, nothing left to do.
+    const plan = await run(process.execPath, [
+      path.join(REPO_ROOT, 'dist', 'cli', 'kubefedctl', 'main.js'),
+      'plan',
+      '-n',
+      'demo',
+      '--host-cluster-context',
+      'cluster1',
+      '--exit-code',
+      '--kubeconfig',
+      path.join(dir, 'kubeconfig'),
+    ]);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/^FederatedDeployment\/demo\/web\s+-\s+unchanged\s+unchanged$/m);
+    expect(plan.stdout).toContain('4 objects: 0 to create, 0 to update, 0 to delete, 0 errors, 11 unchanged');
     expect(r.stdout).toContain(`npm run local -- down --dir ${dir}`);
 
     // What the table says, checked on the clusters themselves.

@@ -9,9 +9,15 @@ import { Kubeconfig, KubeconfigError } from '../../kube/credentials.js';
 import { isNotFound, KubeError } from '../../kube/errors.js';
 import { VERSION } from '../../version.js';
 
-/** An error the user can fix: printed as one line, without a stack trace, exit code 1. */
+/** An error the user can fix: printed as one line, without a stack trace, exit code 1 (or `exitCode`). */
 export class CliError extends Error {
   override name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
 }
 
 /** Where a command writes: stdout for results, stderr for notes. Injected so tests can capture. */

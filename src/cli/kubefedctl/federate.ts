@@ -76,7 +76,7 @@ export function renderObjects(objects: readonly KubeObject[], format: Format): s
   return objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('');
 }
 
-const kindRefOf = (t: APIResource): FederatedKindRef => ({
+export const kindRefOf = (t: APIResource): FederatedKindRef => ({
   group: t.group ?? '',
   version: t.version,
   kind: t.kind,
@@ -212,7 +212,7 @@ async function typeConfigFor(s: HostSession, target: ResourceInfo): Promise<Fede
   return ftc;
 }
 
-const targetKindOf = (ftc: FederatedTypeConfig): TargetKind => ({
+export const targetKindOf = (ftc: FederatedTypeConfig): TargetKind => ({
   group: ftc.spec.targetType.group ?? '',
   kind: ftc.spec.targetType.kind,
   resource: ftc.spec.targetType.pluralName,
@@ -393,7 +393,7 @@ async function federateContents(
 }
 
 /** The files `--filename` names: one file, the manifests of a directory (not recursive), or stdin. */
-function readSources(filename: string): { source: string; text: string }[] {
+export function readSources(filename: string): { source: string; text: string }[] {
   if (filename === '-') return [{ source: '<stdin>', text: readFileSync(0, 'utf8') }];
   let isDir: boolean;
   try {

@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { VERSION } from '../../version.js';
 import { CliError, normalizeBooleanFlags } from './context.js';
+import { diffCommand, planCommand } from './diff.js';
 import { disableCommand } from './disable.js';
 import { enableCommand } from './enable.js';
 import { federateCommand } from './federate.js';
@@ -36,6 +37,8 @@ export function buildProgram(): Command {
   program.addCommand(federateCommand());
   program.addCommand(orphaningDeletionCommand());
   program.addCommand(statusCommand());
+  program.addCommand(diffCommand());
+  program.addCommand(planCommand());
   // Program options count only before the subcommand, so a subcommand may own a flag the program
   // has too: `enable --version` is the target's API version, as upstream. `--v` works on both.
   program.enablePositionalOptions();
@@ -58,6 +61,6 @@ export async function main(argv: string[]): Promise<void> {
     if (level >= 4 && err instanceof Error && !(err instanceof CliError) && err.stack) {
       process.stderr.write(`${err.stack}\n`);
     }
-    process.exitCode = 1;
+    process.exitCode = err instanceof CliError ? err.exitCode : 1;
   }
 }

@@ -12,12 +12,10 @@ import type { FederatedObject } from '../../api/types.js';
 import { isWorkloadKind, replicaCounts, type ReplicaCounts } from '../../federation/aggregate.js';
 import { computePlacement } from '../../federation/placement.js';
 import { qualifiedName } from '../../federation/typeconfig.js';
-import { ClusterClient } from '../../kube/client.js';
+import type { ClusterClient } from '../../kube/client.js';
 import { isNotFound } from '../../kube/errors.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
 import { sleep } from '../../poll.js';
-import { VERSION } from '../../version.js';
-import { memberCredentials } from '../../controllers/cluster/member-clients.js';
 import {
   addHostFlags,
   causeOf,
@@ -36,6 +34,7 @@ import {
 import { findTypeConfig } from './disable.js';
 import { listTypeConfigs } from './enable.js';
 import { renderTable } from './get.js';
+import { connectMember } from './members.js';
 import { REFS } from './membership.js';
 
 /** What reading the member copy gave. */
@@ -268,25 +267,9 @@ async function readMember(
   namespace: string | undefined,
   name: string,
 ): Promise<MemberRead> {
-  if (!cluster)
-    return { kind: 'error', message: `KubeFedCluster ${kubefedNamespace}/${clusterName} not found` };
-  const secretName = cluster.spec?.secretRef?.name;
-  const secret = secretName
-    ? await new ResourceClient(host, REFS.secrets).find(secretName, { namespace: kubefedNamespace })
-    : undefined;
-  const creds = memberCredentials(cluster, secret);
-  if (creds.kind === 'malformed')
-    return { kind: 'error', message: `KubeFedCluster ${clusterName}: ${creds.error}` };
-  let client: ClusterClient;
-  try {
-    client = new ClusterClient(creds.credentials, {
-      timeoutMs: 10_000,
-      maxRetries: 1,
-      userAgent: `kubefedctl/${VERSION}`,
-    });
-  } catch (err) {
-    return { kind: 'error', message: causeOf(err) };
-  }
+  const member = await connectMember(host, kubefedNamespace, cluster, clusterName);
+  if (member.kind === 'error') return member;
+  const client = member.client;
   try {
     const object = await new ResourceClient(client, target.targetRef).get(
       name,

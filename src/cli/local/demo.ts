@@ -218,6 +218,7 @@ export function nextSteps(dirFlag: string): string {
     `  ${env}      # KUBECONFIG and the pinned kubectl/helm on PATH`,
     '  node dist/cli/kubefedctl/main.js get clusters --host-cluster-context cluster1',
     '  node dist/cli/kubefedctl/main.js status deployments.apps web -n demo --host-cluster-context cluster1',
+    '  node dist/cli/kubefedctl/main.js plan -n demo --host-cluster-context cluster1   # each object x cluster, from dry runs',
     '  kubectl --context cluster2 get deploy -n demo     # 4 replicas; cluster3 has 2, image nginx:1.27-alpine',
     '  kubectl --context cluster1 -n demo edit replicaschedulingpreference web   # change the split',
     `  npm run local -- status${dirFlag}                 # every component, the control plane included`,
