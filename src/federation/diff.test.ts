@@ -85,6 +85,18 @@ describe('clusterDiff', () => {
     expect(r.diff).not.toMatch(/^-[^-]/m);
   });
 
+  it('a create the member could not judge (its namespace comes first) shows the rendered object, saying so', () => {
+    const r = clusterDiff(
+      create,
+      undefined,
+      { kind: 'unjudged', message: 'namespace demo is not in the cluster yet' },
+      LABEL,
+    );
+    expect(r.action).toBe('create');
+    expect(r.message).toBe('namespace demo is not in the cluster yet');
+    expect(r.diff).toContain('+  a: "1"');
+  });
+
   it('an update the API server would store as the live copy is unchanged', () => {
     const live = stored(cm({ a: '2' }), '42');
     const r = clusterDiff(update, live, { kind: 'ok', object: stored(cm({ a: '2' }), '43') }, LABEL);

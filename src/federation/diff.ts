@@ -46,9 +46,14 @@ export interface ObjectDiff {
   error?: string;
 }
 
-/** What a member API server said to the dry run of the planned write. */
+/**
+ * What a member API server said to the dry run of the planned write. `unjudged`: it could not
+ * judge it, because the namespace the object goes into is not there yet (the FederatedNamespace
+ * creates it first); the rendered object stands in for the server's answer.
+ */
 export type DryRun =
   | { kind: 'ok'; object?: KubeObject }
+  | { kind: 'unjudged'; message: string }
   | {
       kind: 'refused';
       reason: 'CreationFailed' | 'UpdateFailed' | 'DeletionFailed' | 'LabelRemovalFailed';
@@ -136,7 +141,9 @@ export function clusterDiff(
   if (!dryRun) return { cluster, action: 'error', reason: 'DryRunMissing', message: 'no dry run was made' };
   if (dryRun.kind === 'refused')
     return { cluster, action: 'error', reason: dryRun.reason, message: dryRun.message };
-  const planned = action.kind === 'delete' ? undefined : (dryRun.object ?? action.object);
+  const note = dryRun.kind === 'unjudged' ? { message: dryRun.message } : {};
+  const answer = dryRun.kind === 'ok' ? dryRun.object : undefined;
+  const planned = action.kind === 'delete' ? undefined : (answer ?? action.object);
   const changed = action.kind === 'update' || action.kind === 'removeManagedLabel' ? 'update' : action.kind;
   if (drift) {
     if (changed === 'update') {
@@ -160,7 +167,7 @@ export function clusterDiff(
   }
   const diff = unifiedDiff({ cluster, object, before: 'live', after: 'planned' }, live, planned);
   if (changed === 'update' && !diff) return { cluster, action: 'unchanged' };
-  return { cluster, action: changed, ...(diff ? { diff } : {}) };
+  return { cluster, action: changed, ...note, ...(diff ? { diff } : {}) };
 }
 
 const CHANGES: ReadonlySet<DiffAction> = new Set(['create', 'update', 'delete', 'drifted']);

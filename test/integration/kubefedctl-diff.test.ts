@@ -236,6 +236,35 @@ describe('kubefedctl diff', () => {
     expect(await getObject('cluster1', ['-n', ns, FCM, 'plain'])).toBeUndefined();
   });
 
+  it('contents of a namespace the same files federate: create, shown as rendered until the namespace exists', async () => {
+    const fresh = `${ns}-new`;
+    cp.testNamespaces.push(fresh);
+    await kubectl('cluster1', ['create', 'namespace', fresh]);
+    const file = manifest(
+      'fresh',
+      {
+        apiVersion: `${cp.group}/v1beta1`,
+        kind: 'FederatedNamespace',
+        metadata: { name: fresh, namespace: fresh },
+        spec: onBoth,
+      },
+      {
+        ...federatedConfigMap('inside', { placement: { clusterSelector: {} } }),
+        metadata: { name: 'inside', namespace: fresh },
+      },
+    );
+    const r = await diffJson('-f', file);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.objects.map(actions)).toEqual([
+      ['cluster2:create', 'cluster3:create'],
+      ['cluster2:create', 'cluster3:create'],
+    ]);
+    const inside = r.objects[1]!.clusters[0]!;
+    expect(inside.message).toContain(`namespace ${fresh} is not in the cluster yet`);
+    expect(inside.diff).toContain('+  greeting: hello');
+    expect(await getObject('cluster2', ['namespace', fresh])).toBeUndefined();
+  });
+
   it('TYPE NAME of a propagated object: unchanged in every cluster, exit 0', async () => {
     const r = await diffJson('configmaps', 'greets', '-n', ns);
     expect(r.code, r.stderr).toBe(0);

@@ -30,7 +30,7 @@ import {
   recordedClusterVersions,
   type PropagatedVersion,
 } from '../../federation/version.js';
-import { isAlreadyExists, KubeError } from '../../kube/errors.js';
+import { isAlreadyExists, isNotFound, KubeError } from '../../kube/errors.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
 import { causeOf } from './context.js';
 import type { MemberConnection } from './members.js';
@@ -124,6 +124,16 @@ async function readMember(
   }
 }
 
+/** The API server's NotFound for the namespace `ns` itself (not for the object). */
+function isMissingNamespace(err: unknown, ns: string): boolean {
+  return (
+    isNotFound(err) &&
+    err instanceof KubeError &&
+    err.status?.details?.kind === 'namespaces' &&
+    err.status.details.name === ns
+  );
+}
+
 /** The member API server's judgement of the planned write, with nothing stored. */
 async function dryRunAction(
   conn: MemberConnection,
@@ -161,6 +171,13 @@ async function dryRunAction(
         return { kind: 'ok' };
     }
   } catch (err) {
+    // A namespaced create is planned only where the namespace's FederatedNamespace places the
+    // namespace, so the control plane creates the namespace there first.
+    if (action.kind === 'create' && ns && isMissingNamespace(err, ns))
+      return {
+        kind: 'unjudged',
+        message: `namespace ${ns} is not in the cluster yet (its FederatedNamespace creates it first), so the member API server could not judge this create; shown as rendered`,
+      };
     if (action.kind === 'create' && isAlreadyExists(err))
       return {
         kind: 'refused',
