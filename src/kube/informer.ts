@@ -35,6 +35,8 @@ export interface InformerOptions<T extends KubeObject> {
   /** Top-level fields left out of cached objects (see above); `metadata.<field>` for one of metadata's. */
   dropFields?: readonly string[];
   indexers?: Record<string, IndexFunc<T>>;
+  /** `false`: the store has no namespace index (see Store). */
+  namespaceIndex?: boolean;
   /** Page size of the initial list (default 500). */
   pageSize?: number;
   /** Restart a watch that delivered nothing (not even a bookmark) for this long (default 90 s). */
@@ -104,7 +106,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.droppedMetadata = new Set(
       drop.filter((f) => f.startsWith('metadata.')).map((f) => f.slice('metadata.'.length)),
     );
-    this.store = new Store<T>(options.indexers);
+    this.store = new Store<T>(options.indexers, { namespaceIndex: options.namespaceIndex !== false });
     this.resourceClient = new ResourceClient<T>(options.client, options.resource);
   }
 

@@ -18,6 +18,8 @@ export interface InformerSelection {
   fieldSelector?: string;
   /** Top-level fields left out of the cached objects (InformerOptions.dropFields). */
   dropFields?: readonly string[];
+  /** `false`: no namespace index (InformerOptions.namespaceIndex); part of the selection. */
+  namespaceIndex?: false;
 }
 
 export interface SharedInformerRequest<T extends KubeObject> extends InformerSelection {
@@ -68,7 +70,7 @@ export class SharedInformers {
     ref: ResourceRef,
     request: SharedInformerRequest<T> = {},
   ): Informer<T> {
-    const { namespace, labelSelector, fieldSelector, dropFields, indexers } = request;
+    const { namespace, labelSelector, fieldSelector, dropFields, indexers, namespaceIndex } = request;
     const key = JSON.stringify([
       client.name,
       ref.group,
@@ -78,6 +80,7 @@ export class SharedInformers {
       labelSelector ?? '',
       fieldSelector ?? '',
       dropFields ?? [],
+      namespaceIndex ?? true,
     ]);
     const existing = this.entries.get(key);
     if (existing) {
@@ -100,6 +103,7 @@ export class SharedInformers {
       ...(fieldSelector ? { fieldSelector } : {}),
       ...(dropFields ? { dropFields } : {}),
       ...(indexers ? { indexers } : {}),
+      ...(namespaceIndex === false ? { namespaceIndex } : {}),
       onWatchRestart: (reason) => {
         observeRestart(reason);
         log.debug({ reason }, 'watch restarted');

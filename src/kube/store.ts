@@ -30,10 +30,16 @@ export class Store<T extends KubeObject = KubeObject> {
   private readonly indexers: Map<string, IndexFunc<T>>;
   private readonly indices = new Map<string, Map<string, Set<string>>>();
 
-  constructor(indexers: Record<string, IndexFunc<T>> = {}) {
+  /**
+   * `namespaceIndex: false` leaves out the built-in namespace index, whose entry per object costs
+   * memory a cache never looked up by namespace (member copies) does not need.
+   */
+  constructor(indexers: Record<string, IndexFunc<T>> = {}, options: { namespaceIndex?: boolean } = {}) {
     this.indexers = new Map(
       Object.entries({
-        [NAMESPACE_INDEX]: (o: T) => (o.metadata.namespace ? [o.metadata.namespace] : []),
+        ...(options.namespaceIndex === false
+          ? {}
+          : { [NAMESPACE_INDEX]: (o: T) => (o.metadata.namespace ? [o.metadata.namespace] : []) }),
         ...indexers,
       }),
     );

@@ -51,13 +51,16 @@ describe('managedCopySelection', () => {
   it('limits a Namespaced control plane to its namespace for namespaced types only', () => {
     expect(managedCopySelection('Namespaced', 'kf', ref(true))).toEqual({
       labelSelector: 'kubefed.io/managed=true',
+      namespaceIndex: false,
       namespace: 'kf',
     });
     expect(managedCopySelection('Namespaced', 'kf', ref(false))).toEqual({
       labelSelector: 'kubefed.io/managed=true',
+      namespaceIndex: false,
     });
     expect(managedCopySelection('Cluster', 'kf', ref(true), ['data'])).toEqual({
       labelSelector: 'kubefed.io/managed=true',
+      namespaceIndex: false,
       dropFields: ['data'],
     });
   });

@@ -127,9 +127,11 @@ export function managedCopySelection(
   kubefedNamespace: string,
   targetRef: ResourceRef,
   dropFields?: readonly string[],
-): { labelSelector: string; namespace?: string; dropFields?: readonly string[] } {
+): { labelSelector: string; namespace?: string; dropFields?: readonly string[]; namespaceIndex: false } {
   return {
     labelSelector: `${MANAGED_LABEL}=true`,
+    // Copies are looked up by key only: an index entry per (object, cluster) would be memory for nothing.
+    namespaceIndex: false,
     ...(scope === 'Namespaced' && targetRef.namespaced ? { namespace: kubefedNamespace } : {}),
     ...(dropFields ? { dropFields } : {}),
   };
