@@ -23,6 +23,7 @@ import {
   clusterStatuses,
   getObject,
   propagation,
+  CONFIGMAPS,
   TestControlPlane,
   waitFor,
   type TargetType,
@@ -31,12 +32,6 @@ import { pollUntil } from '../../src/poll.js';
 import { installCrds, kubectl, run, uniqueName } from '../support/local.js';
 import { makeServingCert, startLocalWebhook, type LocalWebhook } from '../support/webhook.js';
 
-const CONFIGMAPS: TargetType = {
-  version: 'v1',
-  kind: 'ConfigMap',
-  pluralName: 'configmaps',
-  scope: 'Namespaced',
-};
 const SERVICES: TargetType = { version: 'v1', kind: 'Service', pluralName: 'services', scope: 'Namespaced' };
 const DEPLOYMENTS: TargetType = {
   group: 'apps',

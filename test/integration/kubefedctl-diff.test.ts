@@ -13,18 +13,13 @@ import {
   apply,
   getObject,
   MEMBERS,
+  CONFIGMAPS,
   TestControlPlane,
   waitFor,
   type TargetType,
 } from '../support/control-plane.js';
 import { kubectl } from '../support/local.js';
 
-const CONFIGMAPS: TargetType = {
-  version: 'v1',
-  kind: 'ConfigMap',
-  pluralName: 'configmaps',
-  scope: 'Namespaced',
-};
 const JOBS: TargetType = {
   group: 'batch',
   version: 'v1',

@@ -12,18 +12,13 @@ import {
   apply,
   getObject,
   propagation,
+  CONFIGMAPS,
   TestControlPlane,
   waitFor,
   type TargetType,
 } from '../support/control-plane.js';
 import { kubectl } from '../support/local.js';
 
-const CONFIGMAPS: TargetType = {
-  version: 'v1',
-  kind: 'ConfigMap',
-  pluralName: 'configmaps',
-  scope: 'Namespaced',
-};
 const DEPLOYMENTS: TargetType = {
   group: 'apps',
   version: 'v1',

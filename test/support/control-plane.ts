@@ -68,6 +68,13 @@ export const NAMESPACES: TargetType = {
   scope: 'Cluster',
 };
 
+export const CONFIGMAPS: TargetType = {
+  version: 'v1',
+  kind: 'ConfigMap',
+  pluralName: 'configmaps',
+  scope: 'Namespaced',
+};
+
 export const ftcName = (t: TargetType) => (t.group ? `${t.pluralName}.${t.group}` : t.pluralName);
 
 export interface ControlPlaneOptions {

@@ -28,12 +28,12 @@ import {
   type Output,
 } from './context.js';
 import { renderTable } from './get.js';
+import { readManifests } from './federate.js';
 import { diffSubject } from './preview.js';
 import {
   hostSubjects,
   liveSubject,
   namespacesOf,
-  readManifests,
   subjectsOfManifests,
   withFederation,
 } from './preview-subjects.js';

@@ -83,7 +83,7 @@ export const kindRefOf = (t: APIResource): FederatedKindRef => ({
   namespaced: t.scope === 'Namespaced',
 });
 
-const refOf = (t: APIResource): ResourceRef => ({
+export const refOf = (t: APIResource): ResourceRef => ({
   group: t.group ?? '',
   version: t.version,
   resource: t.pluralName,
@@ -413,15 +413,10 @@ export function readSources(filename: string): { source: string; text: string }[
   }));
 }
 
-/**
- * `federate --filename`: prints the federated form of every object, writing nothing. Default types
- * need no cluster; any other kind is looked up in the host's FederatedTypeConfigs, connecting
- * only then.
- */
-async function federateFiles(flags: FederateFlags, io: Output): Promise<void> {
-  const output = parseOutputFormat(flags.output, ['yaml', 'json'] as const) ?? 'yaml';
+/** Every object of the manifests `filename` names (see {@link readSources}); none is an error. */
+export function readManifests(filename: string): { obj: KubeObject; source: string }[] {
   const objects: { obj: KubeObject; source: string }[] = [];
-  for (const { source, text } of readSources(flags.filename!)) {
+  for (const { source, text } of readSources(filename)) {
     try {
       for (const obj of parseManifests(text, source)) objects.push({ obj, source });
     } catch (err) {
@@ -429,7 +424,18 @@ async function federateFiles(flags: FederateFlags, io: Output): Promise<void> {
       throw err;
     }
   }
-  if (objects.length === 0) throw new CliError(`--filename ${flags.filename}: no objects found`);
+  if (objects.length === 0) throw new CliError(`--filename ${filename}: no objects found`);
+  return objects;
+}
+
+/**
+ * `federate --filename`: prints the federated form of every object, writing nothing. Default types
+ * need no cluster; any other kind is looked up in the host's FederatedTypeConfigs, connecting
+ * only then.
+ */
+async function federateFiles(flags: FederateFlags, io: Output): Promise<void> {
+  const output = parseOutputFormat(flags.output, ['yaml', 'json'] as const) ?? 'yaml';
+  const objects = readManifests(flags.filename!);
   let session: HostSession | undefined;
   const hostSession = async (why: string): Promise<HostSession> => {
     if (session) return session;

@@ -6,12 +6,12 @@
 import { type FederatedTypeConfig, type KubeFedCluster, type KubeFedConfig } from '../../api/core.js';
 import { defaultKubeFedConfig } from '../../api/kubefedconfig.js';
 import type { FederatedObject } from '../../api/types.js';
-import { federatedObjectOf, ManifestError, parseManifests } from '../../federation/federate.js';
+import { federatedObjectOf } from '../../federation/federate.js';
 import { cloneJson } from '../../federation/jsonpointer.js';
 import { isNamespaceTarget } from '../../federation/render.js';
 import type { ClusterClient } from '../../kube/client.js';
 import { isNotFound } from '../../kube/errors.js';
-import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
+import { ResourceClient, type KubeObject } from '../../kube/resource.js';
 import {
   causeOf,
   CliError,
@@ -25,19 +25,13 @@ import {
 } from './context.js';
 import { findTypeConfig } from './disable.js';
 import { listTypeConfigs } from './enable.js';
-import { kindRefOf, readSources, targetKindOf } from './federate.js';
+import { kindRefOf, refOf, targetKindOf } from './federate.js';
 import { connectMember, type MemberConnection } from './members.js';
 import { REFS } from './membership.js';
-
-export const refOf = (t: FederatedTypeConfig['spec']['targetType']): ResourceRef => ({
-  group: t.group ?? '',
-  version: t.version,
-  resource: t.pluralName,
-  namespaced: t.scope === 'Namespaced',
-});
+import { apiVersionOf as apiVersionOfGroup } from '../../kube/discovery.js';
 
 export const apiVersionOf = (t: { group?: string; version: string }) =>
-  t.group ? `${t.group}/${t.version}` : t.version;
+  apiVersionOfGroup({ group: t.group ?? '', version: t.version });
 
 /** Everything a diff reads from the host once: types, clusters, settings, member clients. */
 export class Federation {
@@ -165,20 +159,6 @@ export function subjectsOfManifests(
       fromFile: true,
     };
   });
-}
-
-export function readManifests(filename: string): { obj: KubeObject; source: string }[] {
-  const objects: { obj: KubeObject; source: string }[] = [];
-  for (const { source, text } of readSources(filename)) {
-    try {
-      for (const obj of parseManifests(text, source)) objects.push({ obj, source });
-    } catch (err) {
-      if (err instanceof ManifestError) throw new CliError(err.message);
-      throw err;
-    }
-  }
-  if (objects.length === 0) throw new CliError(`--filename ${filename}: no objects found`);
-  return objects;
 }
 
 /** Connects to the host, loads the federation, runs `fn`, closes everything. */
