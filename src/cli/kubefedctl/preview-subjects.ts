@@ -3,13 +3,14 @@
  * clusters, settings, member clients) and the federated objects to preview, from files (plain
  * objects wrapped as `federate --filename` does) or live on the host.
  */
-import { type FederatedTypeConfig, type KubeFedCluster, type KubeFedConfig } from '../../api/core.js';
+import type { FederatedTypeConfig, KubeFedCluster, KubeFedConfig } from '../../api/core.js';
 import { defaultKubeFedConfig } from '../../api/kubefedconfig.js';
 import type { FederatedObject } from '../../api/types.js';
 import { federatedObjectOf } from '../../federation/federate.js';
 import { cloneJson } from '../../federation/jsonpointer.js';
 import { isNamespaceTarget } from '../../federation/render.js';
 import type { ClusterClient } from '../../kube/client.js';
+import { apiVersionOf as apiVersionOfGroup } from '../../kube/discovery.js';
 import { isNotFound } from '../../kube/errors.js';
 import { ResourceClient, type KubeObject } from '../../kube/resource.js';
 import {
@@ -28,7 +29,6 @@ import { listTypeConfigs } from './enable.js';
 import { kindRefOf, refOf, targetKindOf } from './federate.js';
 import { connectMember, type MemberConnection } from './members.js';
 import { REFS } from './membership.js';
-import { apiVersionOf as apiVersionOfGroup } from '../../kube/discovery.js';
 
 export const apiVersionOf = (t: { group?: string; version: string }) =>
   apiVersionOfGroup({ group: t.group ?? '', version: t.version });
