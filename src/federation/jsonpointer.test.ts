@@ -336,5 +336,14 @@ describe('cloneJson', () => {
   });
   it('rejects non-finite numbers with their location', () => {
     expect(() => cloneJson({ a: [Infinity] })).toThrow('/a/0: Infinity is not a JSON number');
+    expect(() => cloneJson({ a: { b: [1, undefined] } })).toThrow('/a/b/1: a undefined is not a JSON value');
+  });
+  it('copies a "__proto__" member as data, leaving the prototype alone', () => {
+    const v = JSON.parse('{"__proto__": {"polluted": true}, "x": 1}') as unknown;
+    const c = cloneJson(v) as Record<string, unknown>;
+    expect(Object.keys(c)).toEqual(['__proto__', 'x']);
+    expect(Object.getPrototypeOf(c)).toBe(Object.prototype);
+    expect((c as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(JSON.stringify(c)).toBe('{"__proto__":{"polluted":true},"x":1}');
   });
 });

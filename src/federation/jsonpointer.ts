@@ -77,24 +77,64 @@ export type PatchResult = { kind: 'ok'; value: JsonValue } | { kind: 'failed'; m
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** A deep copy of a JSON value; fails on values JSON cannot hold. */
-export function cloneJson(value: unknown, at = ''): JsonValue {
+/**
+ * A deep copy of a JSON value; fails on values JSON cannot hold, naming where. Hot (every render
+ * copies a template): the copy tracks no path, and only a failure walks again for the message.
+ */
+export function cloneJson(value: unknown): JsonValue {
+  try {
+    return copyJson(value);
+  } catch (err) {
+    if (err instanceof TypeError) throw new TypeError(`${firstNonJson(value, '') || '/'}: ${err.message}`);
+    throw err;
+  }
+}
+
+function copyJson(value: unknown): JsonValue {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`${at || '/'}: ${value} is not a JSON number`);
+    if (!Number.isFinite(value)) throw new TypeError(`${value} is not a JSON number`);
     return value;
   }
-  if (Array.isArray(value)) return value.map((v, i) => cloneJson(v, `${at}/${i}`));
+  if (Array.isArray(value)) {
+    const out: JsonValue[] = new Array<JsonValue>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = copyJson(value[i]);
+    return out;
+  }
   if (isObject(value)) {
     const out: Record<string, JsonValue> = {};
     for (const key of Object.keys(value)) {
       const v = value[key];
       if (v === undefined) continue;
-      setMember(out, key, cloneJson(v, `${at}/${key}`));
+      // Plain assignment keeps the copy a fast object; only `__proto__` needs defining.
+      if (key === '__proto__') setMember(out, key, copyJson(v));
+      else out[key] = copyJson(v);
     }
     return out;
   }
-  throw new TypeError(`${at || '/'}: a ${typeof value} is not a JSON value`);
+  throw new TypeError(`a ${typeof value} is not a JSON value`);
+}
+
+/** The pointer of the first value `copyJson` refuses, for its error message. */
+function firstNonJson(value: unknown, at: string): string | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : at;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = firstNonJson(value[i], `${at}/${i}`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (isObject(value)) {
+    for (const key of Object.keys(value)) {
+      if (value[key] === undefined) continue;
+      const found = firstNonJson(value[key], `${at}/${key}`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  return at;
 }
 
 /** Sets an own property, including `__proto__`, without touching the prototype chain. */

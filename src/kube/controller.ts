@@ -64,6 +64,8 @@ export interface ControllerOptions {
   /**
    * Makes the world match the state of `key`. `signal` is aborted when the reconcile overruns
    * `reconcileTimeoutMs` or the controller stops past its grace period: pass it to API calls.
+   * Without `reconcileTimeoutMs` every reconcile gets the controller's one stop signal, so a
+   * listener added to it must be removed.
    */
   reconcile: Reconcile;
   /** Per-key backoff of errors and `requeue` (default 5 ms doubling up to 60 s). */
@@ -288,17 +290,17 @@ export class Controller {
 
   /** Runs reconcile with a signal that follows the controller's stop and the reconcile timeout. */
   private async reconcileWithDeadline(key: string): Promise<ReconcileResult> {
+    const timeoutMs = this.options.reconcileTimeoutMs;
+    // Without a deadline the controller's own stop signal is the reconcile's: no controller,
+    // listener and garbage per reconcile (a restart reconciles every object once).
+    if (timeoutMs === undefined) return this.options.reconcile(key, this.stopping.signal);
     const abort = new AbortController();
     const onStop = () => abort.abort(this.stopping.signal.reason);
     this.stopping.signal.addEventListener('abort', onStop, { once: true });
-    const timeoutMs = this.options.reconcileTimeoutMs;
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            this.log.warn({ key, timeoutMs }, 'reconcile overran its timeout; aborting it');
-            abort.abort(new Error(`reconcile of ${key} timed out after ${timeoutMs} ms`));
-          }, timeoutMs);
+    const timer = setTimeout(() => {
+      this.log.warn({ key, timeoutMs }, 'reconcile overran its timeout; aborting it');
+      abort.abort(new Error(`reconcile of ${key} timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
     try {
       return await this.options.reconcile(key, abort.signal);
     } finally {

@@ -255,6 +255,7 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private async list(signal: AbortSignal): Promise<void> {
     this.stats.lists++;
+    const started = performance.now();
     const list = await this.resourceClient.listAll({
       ...(this.options.namespace ? { namespace: this.options.namespace } : {}),
       ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
@@ -280,6 +281,10 @@ export class Informer<T extends KubeObject = KubeObject> {
       }
     }
     this.rv = list.metadata.resourceVersion ?? '';
+    this.options.log?.debug(
+      { objects: list.items.length, ms: Math.round(performance.now() - started) },
+      `${this.describe()}: listed`,
+    );
     if (!this.synced) {
       this.synced = true;
       for (const w of this.syncWaiters.splice(0)) w();

@@ -95,6 +95,10 @@ const UNREAD_MEMBER_FIELDS: Record<string, readonly string[]> = {
 };
 /** Member writes in flight at once per reconcile. */
 const DISPATCH_CONCURRENCY = 8;
+/** How long one member request of a pass may take. */
+const DISPATCH_TIMEOUT_MS = 30_000;
+/** The signal of an action that makes no request. */
+const NEVER_ABORTED = new AbortController().signal;
 /**
  * Passes of one type in flight at once (the workers compute; their writes overlap): the API
  * servers, not one round trip after another, bound a bulk propagation.
@@ -681,8 +685,8 @@ export class SyncController {
       hostNamespaceUid?: string;
     },
   ): Promise<DispatchOutcome> {
-    const member =
-      action.kind === 'skip' || action.kind === 'none' ? undefined : this.memberClient(action.cluster);
+    const io = action.kind !== 'skip' && action.kind !== 'none';
+    const member = io ? this.memberClient(action.cluster) : undefined;
     return dispatchAction(action, {
       client: member?.kind === 'ok' ? new ResourceClient(member.client, this.targetRef) : undefined,
       ...(member?.kind === 'malformed' ? { clientError: member.error } : {}),
@@ -693,7 +697,9 @@ export class SyncController {
       ...(args.hostNamespaceUid ? { hostNamespaceUid: args.hostNamespaceUid } : {}),
       namespaceTarget: this.namespaceTarget,
       deleteOptions: args.deleteOptions,
-      signal: AbortSignal.timeout(30_000),
+      // A timer only for a member request: a pass that finds everything current (every pass of a
+      // restart) would otherwise arm and collect one per cluster.
+      signal: io ? AbortSignal.timeout(DISPATCH_TIMEOUT_MS) : NEVER_ABORTED,
     });
   }
 
