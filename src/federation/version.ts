@@ -19,7 +19,7 @@
  * Known, accepted divergence: JavaScript numbers are float64, so integers beyond 2^53 (which Go
  * keeps exactly as int64) are already rounded when parsed, and -0 is written as `0`.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { PropagatedVersionStatus } from '../api/core.js';
 import type { Static } from '@sinclair/typebox';
 import type { FederatedObject, Overrides } from '../api/types.js';
@@ -29,33 +29,80 @@ export type PropagatedVersion = Static<typeof PropagatedVersionStatus>;
 
 /** Go's `json.Encoder` output for `value` (HTML-escaping on), including the trailing newline. */
 export function encodeGoJson(value: unknown): string {
-  return `${encode(value, '')}\n`;
+  try {
+    return `${encode(value)}\n`;
+  } catch (err) {
+    // Hot (every pass hashes its template): paths are only worked out for the error message.
+    if (err instanceof TypeError) throw new TypeError(`${unencodableAt(value, '') || '/'}: ${err.message}`);
+    throw err;
+  }
 }
 
-function encode(value: unknown, at: string): string {
+function encode(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   switch (typeof value) {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      return goFloat(value, at);
+      return goFloat(value);
     case 'string':
       return goString(value);
     case 'object': {
-      if (Array.isArray(value)) return `[${value.map((v, i) => encode(v, `${at}/${i}`)).join(',')}]`;
-      const entries = Object.entries(value as Record<string, unknown>)
-        .filter(([, v]) => v !== undefined)
-        .sort(([a], [b]) => compareBytes(a, b));
-      return `{${entries.map(([k, v]) => `${goString(k)}:${encode(v, `${at}/${k}`)}`).join(',')}}`;
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + encode(value[i]);
+        return `${out}]`;
+      }
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record)
+        .filter((k) => record[k] !== undefined)
+        .sort(compareCodePoints);
+      let out = '{';
+      for (let i = 0; i < keys.length; i++)
+        out += `${i > 0 ? ',' : ''}${goString(keys[i]!)}:${encode(record[keys[i]!])}`;
+      return `${out}}`;
     }
     default:
-      throw new TypeError(`${at || '/'}: a ${typeof value} cannot be encoded as JSON`);
+      throw new TypeError(`a ${typeof value} cannot be encoded as JSON`);
   }
 }
 
-/** Go sorts map keys as byte strings, i.e. by UTF-8 — the same order as by code point. */
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+/** The pointer of the first value {@link encode} refuses. */
+function unencodableAt(value: unknown, at: string): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  switch (typeof value) {
+    case 'boolean':
+    case 'string':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? undefined : at;
+    case 'object':
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        const found = unencodableAt(v, `${at}/${k}`);
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    default:
+      return at;
+  }
+}
+
+/**
+ * Go sorts map keys as byte strings, i.e. by UTF-8 — the same order as by code point. UTF-16
+ * code units order the same way except surrogates (U+10000 and above), which must sort after
+ * U+E000–U+FFFF: shifted so, the code units compare in code point order.
+ */
+function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800) x += x >= 0xe000 ? -0x800 : 0x2000;
+    if (y >= 0xd800) y += y >= 0xe000 ? -0x800 : 0x2000;
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 /**
@@ -64,16 +111,20 @@ function compareBytes(a: string, b: string): number {
  * Number#toString switches to exponent form at exactly the same bounds and also prints the
  * shortest round-trip digits, so only the exponent sign and -0 need care.
  */
-function goFloat(n: number, at: string): string {
-  if (!Number.isFinite(n)) throw new TypeError(`${at || '/'}: ${n} is not a JSON number`);
+function goFloat(n: number): string {
+  if (!Number.isFinite(n)) throw new TypeError(`${n} is not a JSON number`);
   if (n === 0) return '0';
   return String(n); // e.g. 1e+21, 1e-7, 1.5e-10, 0.000001, 100000000000000000000
 }
 
 const HEX = '0123456789abcdef';
 
+/** Characters {@link goString} writes other than as themselves. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
+
 /** Go's encodeState.string with escapeHTML: true (Go ≤ 1.21 escapes \b and \f as \u00XX). */
 function goString(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -118,7 +169,7 @@ function goString(s: string): string {
 }
 
 export function md5Hex(text: string): string {
-  return createHash('md5').update(text, 'utf8').digest('hex');
+  return hash('md5', text, 'hex');
 }
 
 /** The templateVersion of a federated object's `spec.template`; `""` when there is none. */
@@ -160,7 +211,7 @@ function encodeWithStructs(value: unknown): string {
     return `{${value.fields.map(([k, v]) => `${goString(k)}:${encodeWithStructs(v)}`).join(',')}}`;
   }
   if (Array.isArray(value)) return `[${value.map(encodeWithStructs).join(',')}]`;
-  return encode(value, '');
+  return encode(value);
 }
 
 /** The overridesVersion of `spec.overrides` (absent ⇒ the hash of `{"overrides":null}`). */
