@@ -124,12 +124,18 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   /**
-   * Adds handlers. Handlers added after the initial sync first get an `onAdd` for every cached
-   * object, so late subscribers see the same world as early ones.
+   * Adds handlers. They first get an `onAdd` for every cached object (also for the pages of an
+   * initial list already in), so late subscribers see the same world as early ones.
    */
   addHandlers(h: EventHandlers<T>): void {
     this.handlers.push(h);
-    if (this.synced) for (const obj of this.store.list()) this.call(h, 'onAdd', obj);
+    for (const obj of this.store.list()) this.call(h, 'onAdd', obj);
+  }
+
+  /** Calls `f` once the initial list is in the cache (at once if it is). */
+  onceSynced(f: () => void): void {
+    if (this.synced) f();
+    else this.syncWaiters.push(f);
   }
 
   start(): void {
@@ -253,26 +259,49 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
+  /**
+   * Lists into the cache page by page: each page's objects are in the store, and their handlers
+   * called, as soon as it arrives, so that consumers can start on the first objects of a big
+   * initial list while the API server still serves the rest (`hasSynced()` stays false until the
+   * last page; objects missing from the list are removed at the end). The pages are one snapshot:
+   * continuation pages are served at the first page's resourceVersion.
+   *
+   * The initial list asks for resourceVersion "0", as client-go's reflector does: the API server
+   * answers from its watch cache, whole, instead of reading every continuation page from etcd
+   * (10,000 federated objects: ~2.6 s against ~10 s paged on one local API server). It may lag
+   * the latest write by a moment; the watch from the returned resourceVersion brings the rest. A
+   * relist after 410 Gone reads consistently (no resourceVersion): it must not go back in time.
+   */
   private async list(signal: AbortSignal): Promise<void> {
     this.stats.lists++;
     const started = performance.now();
-    const list = await this.resourceClient.listAll({
+    const options = {
       ...(this.options.namespace ? { namespace: this.options.namespace } : {}),
       ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
       ...(this.options.fieldSelector ? { fieldSelector: this.options.fieldSelector } : {}),
       limit: this.options.pageSize ?? 500,
       signal,
-    });
+    };
     const seen = new Set<string>();
-    const listKind = list.kind?.replace(/List$/, '');
-    for (const raw of list.items) {
-      const item = this.admit(raw, listKind);
-      const key = objectKey(item);
-      seen.add(key);
-      const old = this.store.upsert(item);
-      if (!old) this.emit('onAdd', item);
-      else if (old.metadata.resourceVersion !== item.metadata.resourceVersion)
-        this.emit('onUpdate', old, item);
+    let page = await this.resourceClient.list({
+      ...options,
+      ...(this.synced || this.store.size > 0 ? {} : { resourceVersion: '0' }),
+    });
+    const rv = page.metadata.resourceVersion ?? '';
+    const listKind = page.kind?.replace(/List$/, '');
+    for (;;) {
+      for (const raw of page.items) {
+        const item = this.admit(raw, listKind);
+        const key = objectKey(item);
+        seen.add(key);
+        const old = this.store.upsert(item);
+        if (!old) this.emit('onAdd', item);
+        else if (old.metadata.resourceVersion !== item.metadata.resourceVersion)
+          this.emit('onUpdate', old, item);
+      }
+      const cont = page.metadata.continue;
+      if (!cont) break;
+      page = await this.resourceClient.list({ ...options, continue: cont });
     }
     for (const key of this.store.keys()) {
       if (!seen.has(key)) {
@@ -280,9 +309,9 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (gone) this.emit('onDelete', gone);
       }
     }
-    this.rv = list.metadata.resourceVersion ?? '';
+    this.rv = rv;
     this.options.log?.debug(
-      { objects: list.items.length, ms: Math.round(performance.now() - started) },
+      { objects: seen.size, ms: Math.round(performance.now() - started) },
       `${this.describe()}: listed`,
     );
     if (!this.synced) {
@@ -356,5 +385,28 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
     if (idle && !signal.aborted) throw new IdleTimeout(`no watch event or bookmark for ${idleMs} ms`);
     return progressed;
+  }
+}
+
+/**
+ * Keys that wait for an informer's initial list to end (a key not in a partly listed cache may be
+ * one not listed yet): held without a worker or a requeue timer, handed to `enqueue` once at the
+ * end of the list.
+ */
+export class UnlistedKeys {
+  private readonly keys = new Set<string>();
+
+  constructor(
+    private readonly informer: Pick<Informer, 'onceSynced'>,
+    private readonly enqueue: (key: string) => void,
+  ) {}
+
+  add(key: string): void {
+    if (this.keys.size === 0)
+      this.informer.onceSynced(() => {
+        for (const k of this.keys) this.enqueue(k);
+        this.keys.clear();
+      });
+    this.keys.add(key);
   }
 }

@@ -430,4 +430,30 @@ describe('informer', () => {
     ).toBe(true);
     expect(informer.store.list().every((o) => (o as { data?: { v?: string } }).data?.v === '1')).toBe(true);
   });
+
+  it("reads its initial list from the API server's watch cache in one request (resourceVersion 0), as client-go does", async () => {
+    const cms = new ResourceClient(client, CONFIGMAPS);
+    await Promise.all(
+      Array.from({ length: 25 }, (_, i) => cms.create(cm(`cached-${i}`, {}, { cached: 'yes' }))),
+    );
+    const lists: string[] = [];
+    const counting = await clusterClient('cluster2', { qps: 1000, burst: 1000 });
+    const informer = new Informer({
+      client: counting,
+      resource: CONFIGMAPS,
+      namespace: ns,
+      labelSelector: 'cached=yes',
+      pageSize: 10,
+    });
+    const request = counting.request.bind(counting);
+    counting.request = ((req: Parameters<typeof request>[0]) => {
+      if (req.verb === 'list') lists.push(String(req.query?.resourceVersion));
+      return request(req);
+    }) as typeof counting.request;
+    informer.start();
+    closers.push(() => informer.stop().then(() => counting.close()));
+    await informer.waitForSync(30_000);
+    expect(informer.store.size).toBe(25);
+    expect(lists).toEqual(['0']);
+  });
 });

@@ -202,4 +202,50 @@ describe('informer under faults', () => {
     await t.informer.stop();
     expect(count(t.seen)).toEqual({ 'add before-freeze': 1, 'add after-thaw': 1 });
   });
+
+  // Without a watch cache the API server pages even a resourceVersion="0" list (from etcd), as a
+  // relist after 410 Gone always is: big lists arrive in pages.
+  it('hands each page of a list to handlers before asking for the next; a handler added meanwhile misses nothing', async () => {
+    const t = await setup('paged');
+    await Promise.all(Array.from({ length: 25 }, (_, i) => cms.create(t.cm(`paged-${i}`))));
+    let lists = 0;
+    const counting = ClusterClient.fromKubeconfig('cluster1', state.topology.kubeconfig, {
+      qps: 1000,
+      burst: 1000,
+      onRequest: (e) => {
+        if (e.verb === 'list') lists++;
+      },
+    });
+    const informer = new Informer({
+      client: counting,
+      resource: CONFIGMAPS,
+      namespace: t.ns,
+      labelSelector: 'test=faults',
+      pageSize: 10,
+    });
+    // At each add: how many pages had been asked for, and whether the list had ended.
+    const early: [lists: number, synced: boolean][] = [];
+    const late: string[] = [];
+    informer.addHandlers({
+      onAdd: () => {
+        if (early.length === 0)
+          setImmediate(() => informer.addHandlers({ onAdd: (o) => late.push(o.metadata.name!) }));
+        early.push([lists, informer.hasSynced()]);
+      },
+    });
+    informer.start();
+    try {
+      await informer.waitForSync(30_000);
+    } finally {
+      // The informer first: closing a client waits for its open watch.
+      await informer.stop();
+      await counting.close();
+    }
+    expect(lists).toBe(3);
+    expect(early).toHaveLength(25);
+    // The first page's objects were in the cache, unsynced, while only that page had been read.
+    expect(early.slice(0, 10)).toEqual(Array.from({ length: 10 }, () => [1, false]));
+    expect(early.every(([, synced]) => !synced)).toBe(true);
+    expect([...late].sort()).toEqual(Array.from({ length: 25 }, (_, i) => `paged-${i}`).sort());
+  });
 });

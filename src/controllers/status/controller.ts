@@ -32,7 +32,7 @@ import {
 import type { ClusterClient } from '../../kube/client.js';
 import { Controller, done, requeue, requeueAfter, type ReconcileResult } from '../../kube/controller.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../kube/errors.js';
-import type { Informer } from '../../kube/informer.js';
+import { UnlistedKeys, type Informer } from '../../kube/informer.js';
 import type { SharedInformers } from '../../kube/informers.js';
 import type { Logger } from '../../kube/log.js';
 import type { Metrics } from '../../kube/metrics.js';
@@ -256,9 +256,20 @@ export class StatusController {
     }
   }
 
+  private unlisted?: UnlistedKeys;
+
+  /** A key waits for the federated objects' initial list to end, then is queued again. */
+  private parkUntilListed(key: string): ReconcileResult {
+    this.unlisted ??= new UnlistedKeys(this.federated, (k) => this.active && this.controller.enqueue(k));
+    this.unlisted.add(key);
+    return done;
+  }
+
   private async reconcile(key: string): Promise<ReconcileResult> {
-    if (!this.federated.hasSynced() || !this.clusters.hasSynced() || !this.secrets.hasSynced())
-      return requeueAfter(500);
+    // The federated objects' initial list arrives page by page: wait for its end without a
+    // requeue every 500 ms per key (at a restart over many objects, that was a storm).
+    if (!this.federated.hasSynced()) return this.parkUntilListed(key);
+    if (!this.clusters.hasSynced() || !this.secrets.hasSynced()) return requeueAfter(500);
     if (this.fedNamespaces && !this.fedNamespaces.hasSynced()) return requeueAfter(500);
     const fed = this.federated.store.get(key);
     // Gone or going: its status object goes with it (owner reference).

@@ -45,7 +45,7 @@ import {
 } from '../../kube/controller.js';
 import { isAlreadyExists, isConflict, isForbidden, isNotFound } from '../../kube/errors.js';
 import { EventRecorder } from '../../kube/events.js';
-import type { Informer } from '../../kube/informer.js';
+import { UnlistedKeys, type Informer } from '../../kube/informer.js';
 import type { SharedInformers } from '../../kube/informers.js';
 import type { Logger } from '../../kube/log.js';
 import type { Metrics } from '../../kube/metrics.js';
@@ -429,12 +429,11 @@ export class SyncController {
     // Until the caches are synced the worker waits for them (a few seconds at most) rather than
     // requeueing: at a restart over 10,000 objects, a requeue every 500 ms per key was most of
     // the CPU of the initial sync.
-    const hostInformers = [
-      this.federated,
-      this.clusters,
-      this.secrets,
-      ...(this.fedNamespaces ? [this.fedNamespaces] : []),
-    ];
+    // A big initial list of federated objects arrives page by page: a listed object's pass need
+    // not wait for the rest, but a key not (yet) in the cache could be one not yet listed, never
+    // one deleted: it waits for the end of the list without holding a worker.
+    if (!this.federated.hasSynced() && !this.federated.store.get(key)) return this.parkUntilListed(key);
+    const hostInformers = [this.clusters, this.secrets, ...(this.fedNamespaces ? [this.fedNamespaces] : [])];
     for (const informer of hostInformers)
       if (!informer.hasSynced() && !(await syncedWithin(informer, CACHE_WAIT_MS))) return requeueAfter(500);
     const clusters = this.clusters.store.list();
@@ -454,6 +453,15 @@ export class SyncController {
         return requeue;
       }),
     );
+  }
+
+  private unlisted?: UnlistedKeys;
+
+  /** A key waits for the federated objects' initial list to end, then is queued again. */
+  private parkUntilListed(key: string): ReconcileResult {
+    this.unlisted ??= new UnlistedKeys(this.federated, (k) => this.active && this.controller.enqueue(k));
+    this.unlisted.add(key);
+    return done;
   }
 
   /** One propagation pass of one federated object. */
@@ -804,6 +812,9 @@ export class SyncController {
           ...(this.options.scope === 'Namespaced' && this.federatedRef.namespaced
             ? { namespace: this.options.kubefedNamespace }
             : {}),
+          // From the API server's watch cache, whole, like an informer's initial list: a page-by-page
+          // read from etcd of as many versions as federated objects takes several times longer.
+          resourceVersion: '0',
           limit: 500,
         });
         for (const pv of list.items) {
