@@ -120,6 +120,7 @@ function goFloat(n: number): string {
 const HEX = '0123456789abcdef';
 
 /** Characters {@link goString} writes other than as themselves. */
+// eslint-disable-next-line no-control-regex -- the control characters are what Go escapes
 const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
 
 /** Go's encodeState.string with escapeHTML: true (Go ≤ 1.21 escapes \b and \f as \u00XX). */

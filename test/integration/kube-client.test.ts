@@ -446,10 +446,10 @@ describe('informer', () => {
       pageSize: 10,
     });
     const request = counting.request.bind(counting);
-    counting.request = ((req: Parameters<typeof request>[0]) => {
+    counting.request = (req: Parameters<typeof request>[0]) => {
       if (req.verb === 'list') lists.push(String(req.query?.resourceVersion));
       return request(req);
-    }) as typeof counting.request;
+    };
     informer.start();
     closers.push(() => informer.stop().then(() => counting.close()));
     await informer.waitForSync(30_000);
