@@ -128,7 +128,11 @@ export class DashboardSource {
   private typesChanged(): void {
     for (const ftc of this.ftcs.store.list()) {
       const name = ftc.metadata.name ?? '';
-      if (this.types.has(name) || ftc.status?.propagationController !== 'Running') continue;
+      const current = this.types.get(name);
+      // A changed federatedType (the controllers restart on it) gets the new type's informer.
+      const same =
+        current && JSON.stringify(current.ftc.spec.federatedType) === JSON.stringify(ftc.spec.federatedType);
+      if (same || ftc.status?.propagationController !== 'Running') continue;
       try {
         const informer = this.options.informers.get<FederatedObject>(
           this.options.host,

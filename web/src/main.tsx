@@ -127,7 +127,12 @@ function App() {
         ) : route.page === 'objects' ? (
           <ObjectsPage snapshot={snapshot} filter={route.filter} />
         ) : (
-          <ObjectPage snapshot={snapshot} route={route} />
+          // Keyed by the object: another object's details must never show under this one's title.
+          <ObjectPage
+            key={`${route.type}/${route.namespace ?? ''}/${route.name}`}
+            snapshot={snapshot}
+            route={route}
+          />
         )}
       </main>
     </>
