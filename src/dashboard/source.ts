@@ -180,16 +180,24 @@ export class DashboardSource {
       manager: readiness.ready
         ? { ready: true, detail: readiness.detail }
         : { ready: false, detail: readiness.reason },
-      clusters: this.clusters.store
-        .list()
-        .sort(byName)
-        .map((c) => clusterView(c, objects)),
-      types: this.ftcs.store
-        .list()
-        .sort(byName)
-        .map((f) => typeView(f, perType.get(f.metadata.name ?? '') ?? 0)),
+      clusters: this.skipOdd(this.clusters.store.list().sort(byName), (c) => clusterView(c, objects)),
+      types: this.skipOdd(this.ftcs.store.list().sort(byName), (f) =>
+        typeView(f, perType.get(f.metadata.name ?? '') ?? 0),
+      ),
       objects,
     };
+  }
+
+  /** `view` of each object; one that cannot be shown (e.g. a spec without a required field) is logged and left out. */
+  private skipOdd<T extends KubeObject, V>(objects: T[], view: (o: T) => V): V[] {
+    return objects.flatMap((o) => {
+      try {
+        return [view(o)];
+      } catch (err) {
+        this.options.log.warn({ err, key: o.metadata.name }, 'dashboard skipped an object');
+        return [];
+      }
+    });
   }
 
   /** The Object page: from the caches, plus the object's Events and member objects read now. */

@@ -182,6 +182,36 @@ describe('dashboard', () => {
     expect((await fetch(`${base()}api/snapshot`, { method: 'DELETE' })).status).toBe(405);
   });
 
+  it('reads caches: page views and the live stream open no watch on any cluster', async () => {
+    // Watches only: every informer holds one, so a page view that made its own informer (or a
+    // kubefedctl that watched per user) would add some. Lists are no measure here: the health
+    // controller lists each member's nodes on every probe (once a second in this control plane).
+    const watches = async () =>
+      (await cp.metrics())
+        .split('\n')
+        .filter((l) => /^rest_client_requests_total\{.*verb="watch"/.test(l))
+        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    // Controllers still starting (the FTC change of beforeAll restarts them) open watches: wait until
+    // the count holds for 3 s, so that what follows is the page views' doing alone.
+    let last = -1;
+    const before = await waitFor('the manager to open no more watches for 3 s', async () => {
+      const n = await watches();
+      const settled = n === last;
+      last = n;
+      if (!settled) await new Promise((r) => setTimeout(r, 3000));
+      return [settled, n, `${n} watches`];
+    });
+    expect(before, 'the informers have opened watches').toBeGreaterThan(0);
+    const auth = { headers: { authorization: `Bearer ${tokens.viewer}` } };
+    for (let i = 0; i < 20; i++) expect((await fetch(`${base()}api/snapshot`, auth)).status).toBe(200);
+    const stream = await fetch(`${base()}api/events`, auth);
+    const chunks = (stream.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    const first = await chunks.next();
+    expect(Buffer.from(first.value as Uint8Array).toString()).toContain('event: snapshot');
+    await chunks.return?.();
+    expect(await watches()).toBe(before);
+  });
+
   it('signs in with a token, then shows a federated Deployment appear and turn green in each cluster', async () => {
     await page.goto(`${base()}#/objects`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
