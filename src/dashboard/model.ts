@@ -66,6 +66,11 @@ export interface ObjectSummary {
   /** Aggregated readiness from status collection, e.g. `2/2`. */
   ready?: string;
   cells: MatrixCell[];
+  /**
+   * The resourceVersion of the object's ReplicaSchedulingPreference, when it has one: the Object
+   * page, which shows the RSP's split, reads again when it changes.
+   */
+  rspVersion?: string;
 }
 
 export interface ManagerView {

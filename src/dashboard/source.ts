@@ -157,7 +157,9 @@ export class DashboardSource {
       if (!ftc) continue;
       for (const obj of entry.informer.store.list()) {
         try {
-          out.push(objectSummary(name, ftc.spec.federatedType.kind, obj));
+          const summary = objectSummary(name, ftc.spec.federatedType.kind, obj);
+          const rsp = this.rspOf(ftc, obj);
+          out.push(rsp ? { ...summary, rspVersion: rsp.metadata.resourceVersion ?? '' } : summary);
         } catch (err) {
           // One odd object must not blank the page.
           this.options.log.warn({ err, type: name, key: obj.metadata.name }, 'dashboard skipped an object');
@@ -188,6 +190,16 @@ export class DashboardSource {
     };
   }
 
+  /** The ReplicaSchedulingPreference of a federated Deployment or ReplicaSet (same namespace and name). */
+  private rspOf(ftc: FederatedTypeConfig, obj: FederatedObject): ReplicaSchedulingPreference | undefined {
+    const t = ftc.spec.targetType;
+    const { name, namespace } = obj.metadata;
+    if (!namespace || !name || (t.group ?? '') !== 'apps' || !['Deployment', 'ReplicaSet'].includes(t.kind))
+      return undefined;
+    const rsp = this.rsps.store.getByName(name, namespace);
+    return rsp?.spec?.targetKind === ftc.spec.federatedType.kind ? rsp : undefined;
+  }
+
   /** `view` of each object; one that cannot be shown (e.g. a spec without a required field) is logged and left out. */
   private skipOdd<T extends KubeObject, V>(objects: T[], view: (o: T) => V): V[] {
     return objects.flatMap((o) => {
@@ -216,10 +228,7 @@ export class DashboardSource {
       this.events(obj),
       Promise.all(summary.cells.map((c) => this.memberObject(c.cluster, ftc, obj))),
     ]);
-    const rsp =
-      namespace && ['Deployment', 'ReplicaSet'].includes(target.kind) && (target.group ?? '') === 'apps'
-        ? this.rsps.store.getByName(name, namespace)
-        : undefined;
+    const rsp = this.rspOf(ftc, obj);
     return {
       summary,
       federatedApiVersion: f.group ? `${f.group}/${f.version}` : f.version,
@@ -237,7 +246,7 @@ export class DashboardSource {
         m.kind === 'found' && secret ? { ...m, object: redact(m.object) as Record<string, unknown> } : m,
       ),
       events,
-      ...(rsp && rsp.spec.targetKind === f.kind ? { rsp: rspView(rsp, obj) } : {}),
+      ...(rsp ? { rsp: rspView(rsp, obj) } : {}),
     };
   }
 

@@ -288,6 +288,53 @@ describe('dashboard', () => {
     await shot('object');
   });
 
+  it('shows the ReplicaSchedulingPreference split with ready replicas per cluster, live', async () => {
+    // The Object page of web is open: the RSP arrives, the split follows, then the ready replicas.
+    await apply('cluster1', {
+      apiVersion: 'scheduling.kubefed.io/v1alpha1',
+      kind: 'ReplicaSchedulingPreference',
+      metadata: { name: 'web', namespace: ns },
+      spec: {
+        targetKind: 'FederatedDeployment',
+        totalReplicas: 6,
+        clusters: { cluster2: { weight: 2 }, cluster3: { weight: 1 } },
+      },
+    });
+    const split = page.locator('table[data-testid="rsp"]');
+    const rows = async () =>
+      Promise.all(
+        MEMBERS.map(async (c) =>
+          (
+            await split
+              .locator(`tr[data-cluster="${c}"]`)
+              .innerText({ timeout: 1000 })
+              .catch(() => '')
+          )
+            .split(/\s+/)
+            .filter(Boolean),
+        ),
+      );
+    // Cluster, preference (weight n), replicas, ready; then why (e.g. KeptCurrentReplicas: …).
+    await waitFor(
+      'the RSP split 4/2 with every replica ready on the Object page',
+      async () => {
+        const r = (await rows()).map((cells) => cells.slice(0, 5));
+        return [
+          JSON.stringify(r) ===
+            JSON.stringify([
+              ['cluster2', 'weight', '2', '4', '4'],
+              ['cluster3', 'weight', '1', '2', '2'],
+            ]),
+          r,
+          JSON.stringify(r),
+        ];
+      },
+      120_000,
+    );
+    await expect(page.getByRole('heading', { name: 'Replica scheduling' }).isVisible()).resolves.toBe(true);
+    await shot('object-rsp');
+  });
+
   it('shows the Types page with the controllers running', async () => {
     await page.goto(`${base()}#/types`);
     const row = page.locator('tr[data-type="deployments.apps"]');
@@ -334,10 +381,19 @@ describe('dashboard', () => {
     await page.goto(`${base()}#/objects`);
     await cell('web', 'cluster3').waitFor();
     // Browser expressions as strings: this file is type-checked without the DOM library.
-    const widths = await page.evaluate<{ page: number; viewport: number }>(
-      '({ page: document.documentElement.scrollWidth, viewport: window.innerWidth })',
+    const widths = await page.evaluate<{ page: number; viewport: number; wide: string[] }>(
+      `({
+        page: document.documentElement.scrollWidth,
+        viewport: window.innerWidth,
+        wide: [...document.querySelectorAll('body *')]
+          .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+          .filter((e) => !e.closest('.scroll') || getComputedStyle(e).position !== 'static')
+          .map((e) => e.tagName + '.' + e.className + ': ' + (e.textContent ?? '').slice(0, 40)),
+      })`,
     );
-    expect(widths.page).toBeLessThanOrEqual(widths.viewport);
+    expect(widths.page, `wider than the screen: ${widths.wide.join('; ')}`).toBeLessThanOrEqual(
+      widths.viewport,
+    );
     await expect(page.getByRole('navigation', { name: 'Pages' }).isVisible()).resolves.toBe(true);
     // Keyboard: on a freshly loaded page the skip link comes first.
     await page.reload();

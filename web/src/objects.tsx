@@ -151,6 +151,7 @@ export function ObjectsPage({ snapshot, filter: initial }: { snapshot: Snapshot;
                     <td>
                       <StateBadge state={o.state} />
                       {o.ready && <div class="muted small">ready {o.ready}</div>}
+                      {o.rspVersion !== undefined && <div class="muted small">replicas by RSP</div>}
                     </td>
                     {clusters.map((c) => (
                       <Cell object={o} cell={cells.get(c)} cluster={c} />
