@@ -80,6 +80,12 @@ describe('DashboardServer', () => {
     expect(((await missing.json()) as { message: string }).message).toContain('demo/nope');
   });
 
+  it('answers 400 to a path that is not valid percent-encoding', async () => {
+    const { base } = await start('127.0.0.1');
+    expect((await fetch(`${base}/api/objects/x/%E0%A4%A/y`)).status).toBe(400);
+    expect((await fetch(`${base}/%ZZ`)).status).toBe(400);
+  });
+
   it('is read-only', async () => {
     const { base } = await start('127.0.0.1');
     const r = await fetch(`${base}/api/snapshot`, { method: 'POST' });

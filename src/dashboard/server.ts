@@ -185,6 +185,11 @@ export class DashboardServer {
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return reply(405, 'the dashboard is read-only\n', undefined, { allow: 'GET, HEAD' });
       const url = new URL(req.url ?? '/', 'http://dashboard');
+      try {
+        decodeURIComponent(url.pathname);
+      } catch {
+        return reply(400, 'the path is not valid percent-encoding\n');
+      }
       const api = url.pathname.startsWith('/api/');
       if (this.requireToken && api) {
         const auth = await this.options.authorizer!.review(req.headers.authorization);
