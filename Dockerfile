@@ -6,8 +6,10 @@ FROM node:20-alpine AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json vite.config.ts ./
 COPY src ./src
+# The dashboard's front end, bundled into dist/dashboard-ui by the build (no CDN at run time).
+COPY web ./web
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM node:20-alpine

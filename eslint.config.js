@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-bench/', 'node_modules/', 'coverage/', 'hack/toolchain/'] },
+  { ignores: ['dist/', 'test-output/', 'dist-bench/', 'node_modules/', 'coverage/', 'hack/toolchain/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -4,6 +4,7 @@ import {
   goStyleArgs,
   hostConnection,
   parseAddress,
+  parseDashboardAddress,
   parseMaster,
   parseVerbosity,
   verbosityLogLevel,
@@ -22,6 +23,21 @@ describe('parseAddress', () => {
 
   it.each(['localhost', '1.2.3.4:99999', ''])('refuses %j with an example', (text) => {
     expect(() => parseAddress(text)).toThrow(/is not host:port \(e\.g\. 127\.0\.0\.1:9090/);
+  });
+});
+
+describe('parseDashboardAddress', () => {
+  it.each([
+    ['8090', { host: '127.0.0.1', port: 8090 }],
+    [':8090', { host: '127.0.0.1', port: 8090 }],
+    ['0.0.0.0:8090', { host: '0.0.0.0', port: 8090 }],
+    ['[::1]:0', { host: '::1', port: 0 }],
+  ])('reads %s (a bare port or :port stays on loopback)', (text, expected) => {
+    expect(parseDashboardAddress(text)).toEqual(expected);
+  });
+
+  it.each(['localhost', '1.2.3.4:99999', ''])('refuses %j with an example', (text) => {
+    expect(() => parseDashboardAddress(text)).toThrow(/is not a dashboard address: use a port/);
   });
 });
 

@@ -21,6 +21,22 @@ export function parseAddress(v: string): { host: string; port: number } {
   };
 }
 
+/**
+ * `--dashboard-addr`: `host:port`, or `port` / `:port` on loopback (127.0.0.1). Unlike
+ * `--metrics-addr`, `:port` does not mean every interface: the dashboard shows every federated
+ * object, so exposing it takes an explicit address (`0.0.0.0:8090`), and then a bearer token.
+ */
+export function parseDashboardAddress(v: string): { host: string; port: number } {
+  const m = /^(?:(.*):)?(\d+)$/.exec(v.trim());
+  const port = Number(m?.[2]);
+  if (!m || port > 65535)
+    throw new InvalidArgumentError(
+      `"${v}" is not a dashboard address: use a port (8090, :8090: loopback) or host:port (0.0.0.0:8090)`,
+    );
+  const host = m[1] ? m[1].replace(/^\[|\]$/g, '') : '127.0.0.1';
+  return { host, port };
+}
+
 /** klog's `--v`: a non-negative integer. */
 export function parseVerbosity(v: string): number {
   const n = Number(v);

@@ -14,6 +14,7 @@ import {
   hostConnection,
   LOG_LEVELS,
   parseAddress,
+  parseDashboardAddress,
   parseMaster,
   parseVerbosity,
   withMaster,
@@ -31,6 +32,7 @@ interface Flags {
   leaseName: string;
   metricsAddr: { host: string; port: number };
   healthzAddr?: { host: string; port: number };
+  dashboardAddr?: { host: string; port: number };
   logLevel: LogLevel;
   v?: number;
   restConfigQps: number;
@@ -88,6 +90,12 @@ const program = new Command('kubefed-controller-manager')
       '--healthz-addr <addr>',
       'also serve upstream\'s /healthz (200 "OK") on this address (upstream default :8080; unset: only on --metrics-addr)',
     ).argParser(parseAddress),
+  )
+  .addOption(
+    new Option(
+      '--dashboard-addr <addr>',
+      'serve the read-only web dashboard on this address (off by default): a port or :port binds 127.0.0.1; any other host:port (e.g. 0.0.0.0:8090) requires a bearer token of a user allowed to list federatedtypeconfigs in the KubeFed namespace (docs/dashboard.md)',
+    ).argParser(parseDashboardAddress),
   )
   .addOption(
     new Option('--log-level <level>', 'log level (wins over --v)')
@@ -209,6 +217,7 @@ const program = new Command('kubefed-controller-manager')
           ...(flags.identity ? { identity: flags.identity } : {}),
           http: flags.metricsAddr,
           ...(flags.healthzAddr ? { healthz: flags.healthzAddr } : {}),
+          ...(flags.dashboardAddr ? { dashboard: flags.dashboardAddr } : {}),
           ...(flags.kubefedConfig ? { kubeFedConfigFile: flags.kubefedConfig } : {}),
           memberQps: flags.memberQps,
           memberBurst: flags.memberBurst,

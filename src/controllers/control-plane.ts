@@ -32,6 +32,9 @@ import type { Logger } from '../kube/log.js';
 import { Manager } from '../kube/manager.js';
 import { processMetrics, requestObserver, type Metrics } from '../kube/metrics.js';
 import { ResourceClient } from '../kube/resource.js';
+import { KubeAuthorizer } from '../dashboard/auth.js';
+import { DashboardServer } from '../dashboard/server.js';
+import { DashboardSource } from '../dashboard/source.js';
 import { ClusterHealthController, type HealthSettings } from './cluster/controller.js';
 import { MemberClients } from './cluster/member-clients.js';
 import { SchedulingController } from './scheduling/controller.js';
@@ -61,6 +64,11 @@ export interface ControlPlaneOptions {
   memberBurst?: number;
   /** Pods unschedulable this long count against a member's capacity in RSP scheduling (default 60 s). */
   unschedulableThresholdMs?: number;
+  /**
+   * Serve the read-only dashboard here (`--dashboard-addr`; docs/dashboard.md). Off loopback it asks
+   * every API request for a bearer token, checked with TokenReview and SubjectAccessReview.
+   */
+  dashboard?: { host: string; port: number };
   metrics?: Metrics;
   log: Logger;
 }
@@ -405,10 +413,30 @@ async function runControllers(options: ControlPlaneOptions, signal: AbortSignal)
   });
   manager.add(scheduling.controller);
 
+  // The dashboard reads the informers above (and the types' ones as their controllers start); it
+  // serves from the start, saying "standing by" while another replica leads.
+  const dashboard = options.dashboard
+    ? new DashboardServer({
+        address: options.dashboard,
+        data: new DashboardSource({
+          host,
+          namespace,
+          scope: initial.scope,
+          informers: manager.informers,
+          members,
+          readiness: () => manager.readiness(),
+          log: log.child({ component: 'dashboard' }),
+        }),
+        authorizer: new KubeAuthorizer(host, namespace),
+        log: log.child({ component: 'dashboard' }),
+      })
+    : undefined;
   if (!options.leaderElect) logStarting();
   try {
+    await dashboard?.start();
     await manager.run(signal);
   } finally {
+    await dashboard?.stop().catch(() => undefined);
     await scheduling.stop().catch(() => undefined);
     await typeConfigs.stopAll().catch(() => undefined);
     await recorder.flush().catch(() => undefined);

@@ -96,6 +96,16 @@ describe('npm run demo (kubefed-local demo) in a private state dir', () => {
     expect(plan.stdout).toMatch(/^FederatedDeployment\/demo\/web\s+-\s+unchanged\s+unchanged$/m);
     expect(plan.stdout).toContain('4 objects: 0 to create, 0 to update, 0 to delete, 0 errors, 11 unchanged');
     expect(r.stdout).toContain(`npm run local -- down --dir ${dir}`);
+    // The last thing printed: the dashboard's URL, serving the sample app from the manager's caches.
+    const url = /Dashboard \(live, read-only[^)]*\): (http:\/\/127\.0\.0\.1:\d+\/)\n*$/.exec(r.stdout)?.[1];
+    expect(url, r.stdout.slice(-400)).toBeDefined();
+    const snapshot = (await (await fetch(`${url}api/snapshot`)).json()) as {
+      objects: { name: string; kind: string; state: string }[];
+    };
+    expect(snapshot.objects.find((o) => o.kind === 'FederatedDeployment' && o.name === 'web')?.state).toBe(
+      'propagated',
+    );
+    expect((await fetch(url!)).headers.get('content-type')).toContain('text/html');
 
     // What the table says, checked on the clusters themselves.
     for (const res of [

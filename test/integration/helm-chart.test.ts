@@ -361,6 +361,48 @@ describe('helm chart: lint and rendering', () => {
     expect(args).toEqual(expect.arrayContaining(['--member-qps=200', '--member-burst=400']));
   });
 
+  it('turns the dashboard on: loopback by default with Events readable, token reviews only when exposed', async () => {
+    const managerArgs = (objs: Obj[]) =>
+      podOf(find(objs, 'Deployment', 'kubefed-controller-manager')).containers[0]!.args;
+    const off = await render();
+    expect(managerArgs(off).some((a) => a.startsWith('--dashboard-addr'))).toBe(false);
+    expect(grants(rules(find(off, 'ClusterRole', 'kubefed-role')))).not.toContain('|events|list');
+
+    const loopback = await render({ 'controllermanager.controller.dashboard.enabled': 'true' });
+    expect(managerArgs(loopback)).toContain('--dashboard-addr=8090');
+    expect(grants(rules(find(loopback, 'ClusterRole', 'kubefed-role')))).toContain('|events|list');
+    expect(loopback.filter((o) => o.metadata.name?.startsWith('kubefed-dashboard-auth'))).toEqual([]);
+
+    for (const [namespace, suffix] of [
+      ['kube-federation-system', ''],
+      ['fed-ns', '-fed-ns'],
+    ] as const) {
+      const exposed = await render(
+        {
+          'controllermanager.controller.dashboard.enabled': 'true',
+          'controllermanager.controller.dashboard.addr': '0.0.0.0:8090',
+          ...(suffix ? { 'global.scope': 'Namespaced' } : {}),
+        },
+        namespace,
+      );
+      const pod = podOf(find(exposed, 'Deployment', 'kubefed-controller-manager'));
+      expect(pod.containers[0]!.args).toContain('--dashboard-addr=0.0.0.0:8090');
+      expect((pod.containers[0] as unknown as { ports: unknown[] }).ports).toContainEqual({
+        name: 'dashboard',
+        containerPort: 8090,
+        protocol: 'TCP',
+      });
+      const auth = find(exposed, 'ClusterRole', `kubefed-dashboard-auth${suffix}`);
+      expect([...grants(rules(auth))].sort()).toEqual([
+        'authentication.k8s.io|tokenreviews|create',
+        'authorization.k8s.io|subjectaccessreviews|create',
+      ]);
+      expect(find(exposed, 'ClusterRoleBinding', `kubefed-dashboard-auth${suffix}`).subjects).toEqual([
+        { kind: 'ServiceAccount', name: 'kubefed-controller', namespace },
+      ]);
+    }
+  });
+
   it('leaves out the default FederatedTypeConfigs when federatedTypeConfigs.enabled=false', async () => {
     const objs = await render({ 'federatedTypeConfigs.enabled': 'false' });
     expect(objs.filter((o) => o.kind === 'FederatedTypeConfig')).toEqual([]);

@@ -150,3 +150,9 @@ namespaceSelector:
     kubernetes.io/metadata.name: {{ include "kubefed.namespace" $root | quote }}
 {{- end }}
 {{- end -}}
+
+{{/* "true" when the dashboard is on and bound beyond loopback (it then checks bearer tokens). */}}
+{{- define "kubefed.dashboardExposed" -}}
+{{- $d := .Values.controllermanager.controller.dashboard -}}
+{{- if and $d.enabled (not (regexMatch "^(:?[0-9]+|127\\.[0-9.]+:[0-9]+|localhost:[0-9]+|\\[::1\\]:[0-9]+)$" (toString $d.addr))) }}true{{ end -}}
+{{- end -}}

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { formatDuration, pollUntil } from '../../poll.js';
 import { ComponentError } from './components.js';
 import { exec, install } from './install.js';
+import { dashboardUrl } from './state.js';
 import { REPO_ROOT } from './toolchain.js';
 import { up } from './up.js';
 
@@ -412,6 +413,12 @@ export async function demo(options: DemoOptions): Promise<{ rows: StatusRow[] }>
       '',
       nextSteps(dirFlag),
       '',
+      ...(inst.dashboardPort !== undefined
+        ? [
+            `Dashboard (live, read-only; clusters, types, objects x clusters): ${dashboardUrl(inst.dashboardPort)}`,
+            '',
+          ]
+        : []),
     ].join('\n'),
   );
   return { rows: final.rows };

@@ -3,12 +3,14 @@ import { parse } from 'yaml';
 import { helmSets, kubefedNamespaceOf, tokenKubeconfig } from './install.js';
 
 describe('kubefed-local install: helm values', () => {
-  it('points the webhook configurations at the local server and runs no chart pods', () => {
+  it('points the webhook configurations at the local server, runs no chart pods, allows the dashboard', () => {
     expect(helmSets({ webhookPort: 4443 })).toEqual([
       '--set',
       'controllermanager.webhook.url=https://127.0.0.1:4443',
       '--set',
       'controllermanager.controller.replicaCount=0',
+      '--set',
+      'controllermanager.controller.dashboard.enabled=true',
       '--set',
       'controllermanager.webhook.replicaCount=0',
     ]);

@@ -16,7 +16,14 @@ import { ComponentError } from './components.js';
 import { healthGet } from './probe.js';
 import { freePorts } from './ports.js';
 import { isRunning, startDetached, stopAll } from './processes.js';
-import { readState, writeState, type KubefedInstall, type KubefedProcess, type LocalState } from './state.js';
+import {
+  dashboardUrl,
+  readState,
+  writeState,
+  type KubefedInstall,
+  type KubefedProcess,
+  type LocalState,
+} from './state.js';
 import { REPO_ROOT } from './toolchain.js';
 
 export type Scope = 'Cluster' | 'Namespaced';
@@ -49,6 +56,8 @@ export function helmSets(o: {
   const sets = [
     `controllermanager.webhook.url=https://127.0.0.1:${o.webhookPort}`,
     'controllermanager.controller.replicaCount=0',
+    // The local manager serves the dashboard on loopback: its Object page reads Events.
+    'controllermanager.controller.dashboard.enabled=true',
     'controllermanager.webhook.replicaCount=0',
     ...(o.scope ? [`global.scope=${o.scope}`] : []),
     ...(o.failurePolicy ? [`controllermanager.webhook.failurePolicy=${o.failurePolicy}`] : []),
@@ -152,7 +161,10 @@ interface Release {
   values: {
     kubefedNamespace?: string;
     global?: { scope?: Scope };
-    controllermanager?: { webhook?: { url?: string; failurePolicy?: string } };
+    controllermanager?: {
+      webhook?: { url?: string; failurePolicy?: string };
+      controller?: { dashboard?: { enabled?: boolean } };
+    };
   };
 }
 
@@ -255,18 +267,20 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     throw new Error(
       `release ${RELEASE} in namespace ${release.namespace} has global.scope=${releaseScope}, not ${options.scope} (scope is immutable); run 'kubefed-local uninstall --dir ${t.dir}' first or omit --scope`,
     );
-  const [freeWebhook = 0, freeMetrics = 0] = await freePorts(2);
+  const [freeWebhook = 0, freeMetrics = 0, freeDashboard = 0] = await freePorts(3);
   const webhookPort = previous?.webhookPort ?? freeWebhook;
   const metricsPort = previous?.metricsPort ?? freeMetrics;
+  const dashboardPort = previous?.dashboardPort ?? freeDashboard;
   const url = `https://127.0.0.1:${webhookPort}`;
   const certDir = path.join(t.home, 'webhook-cert');
 
   if (
     release?.status === 'deployed' &&
     release.values.controllermanager?.webhook?.url === url &&
+    release.values.controllermanager.controller?.dashboard?.enabled === true &&
     running('kubefed-controller-manager') &&
     running('kubefed-webhook') &&
-    previous
+    previous?.dashboardPort !== undefined
   ) {
     options.progress(`control plane already running (release ${RELEASE} in ${release.namespace})`);
     return { kind: 'reused', install: previous };
@@ -304,7 +318,8 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   // on the chart's certificate, and a second upgrade restores the release's failure policy.
   let restoreFailurePolicy: 'Fail' | 'Ignore' | undefined;
   const currentUrl = release?.values.controllermanager?.webhook?.url;
-  if (!release || release.status !== 'deployed' || currentUrl !== url) {
+  const dashboardRbac = release?.values.controllermanager?.controller?.dashboard?.enabled === true;
+  if (!release || release.status !== 'deployed' || currentUrl !== url || !dashboardRbac) {
     if (running('kubefed-webhook') && currentUrl === url) {
       await helmUpgrade();
     } else {
@@ -329,6 +344,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
       chart,
       webhookPort,
       metricsPort,
+      dashboardPort,
       processes: [...processes],
     });
 
@@ -358,8 +374,15 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   await awaitHealthy(webhook, `${url}/readyz`, 'to serve /readyz', timeoutMs);
   if (restoreFailurePolicy) await helmUpgrade(restoreFailurePolicy);
 
-  // The controller manager under a token of the chart's ServiceAccount.
+  // The controller manager under a token of the chart's ServiceAccount. One started by an install
+  // that predates the dashboard has no --dashboard-addr: it is restarted with one.
   let manager = running('kubefed-controller-manager');
+  if (manager && previous?.dashboardPort === undefined) {
+    options.progress(`restarting kubefed-controller-manager (pid ${manager.pid}) to serve the dashboard`);
+    await stopAll([manager]);
+    processes.splice(processes.indexOf(manager), 1);
+    manager = undefined;
+  }
   if (!manager) {
     const token = (
       await t.kubectl(['-n', kfns, 'create', 'token', 'kubefed-controller', '--duration', TOKEN_DURATION])
@@ -390,17 +413,20 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
         kfns,
         '--metrics-addr',
         `127.0.0.1:${metricsPort}`,
+        '--dashboard-addr',
+        `127.0.0.1:${dashboardPort}`,
         '--scope',
         scope,
       ],
       log,
     );
-    manager = processRecord('kubefed-controller-manager', pid, log, [metricsPort]);
+    manager = processRecord('kubefed-controller-manager', pid, log, [metricsPort, dashboardPort]);
     processes.push(manager);
     options.progress(`started kubefed-controller-manager (pid ${pid}) in namespace ${kfns}; log ${log}`);
   }
   await record();
   await awaitHealthy(manager, `http://127.0.0.1:${metricsPort}/readyz`, 'to serve /readyz', timeoutMs);
+  options.progress(`dashboard: ${dashboardUrl(dashboardPort)}`);
   const install = readState(t.dir)?.kubefed;
   if (!install)
     throw new Error(`${t.dir}: the install record vanished (was 'kubefed-local down' run meanwhile?)`);

@@ -7,7 +7,7 @@ import { startComponent, stopComponent } from './components.js';
 import { demo } from './demo.js';
 import { down } from './down.js';
 import { install, uninstall, type Scope } from './install.js';
-import { readState } from './state.js';
+import { dashboardUrl, readState } from './state.js';
 import { status } from './status.js';
 import { parseExtraArgs } from './topology.js';
 import { resolveToolchain } from './toolchain.js';
@@ -217,7 +217,8 @@ export function buildProgram(): Command {
       const i = r.install;
       process.stdout.write(
         `${r.kind === 'reused' ? 'control plane already running' : 'control plane running'}: release ${i.release} (namespace ${i.releaseNamespace}), ${i.scope} scope in namespace ${i.namespace}\n` +
-          i.processes.map((p) => `  ${p.id}  pid ${p.pid}  log ${p.log}\n`).join(''),
+          i.processes.map((p) => `  ${p.id}  pid ${p.pid}  log ${p.log}\n`).join('') +
+          (i.dashboardPort !== undefined ? `dashboard: ${dashboardUrl(i.dashboardPort)}\n` : ''),
       );
     });
 

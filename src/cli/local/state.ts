@@ -37,6 +37,8 @@ export interface KubefedInstall {
   chart: string;
   webhookPort: number;
   metricsPort: number;
+  /** The controller manager's loopback dashboard (absent in records of installs that predate it). */
+  dashboardPort?: number;
   processes: KubefedProcess[];
 }
 
@@ -53,6 +55,11 @@ export interface LocalState {
 }
 
 export const STATE_FILE = 'state.json';
+
+/** The URL of the local control plane's dashboard (docs/dashboard.md). */
+export function dashboardUrl(port: number): string {
+  return `http://127.0.0.1:${port}/`;
+}
 
 export function statePath(dir: string): string {
   return path.join(dir, STATE_FILE);

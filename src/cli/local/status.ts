@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pkiPaths } from './pki.js';
 import { apiRequest, healthGet } from './probe.js';
 import { isRunning } from './processes.js';
-import { readState, type RunningComponent } from './state.js';
+import { dashboardUrl, readState, type RunningComponent } from './state.js';
 import type { Topology } from './topology.js';
 
 export interface ComponentHealth {
@@ -50,7 +50,9 @@ export async function status(dirOption: string): Promise<StatusReport> {
         const where =
           p.kind === 'kubefed-webhook'
             ? `serving on 127.0.0.1:${p.ports[0]}`
-            : `ready in namespace ${state.kubefed!.namespace}`;
+            : `ready in namespace ${state.kubefed!.namespace}${
+                p.ports[1] !== undefined ? `; dashboard ${dashboardUrl(p.ports[1])}` : ''
+              }`;
         return {
           ...base,
           healthy: r.status === 200,
