@@ -6,6 +6,7 @@
 import type { ClusterCondition, FederatedTypeConfig, KubeFedCluster } from '../api/core.js';
 import type { ReplicaSchedulingPreference } from '../api/scheduling.js';
 import type { FederatedObject } from '../api/types.js';
+import { clusterMessageParts } from '../federation/status.js';
 import type {
   CellState,
   ClusterState,
@@ -82,27 +83,16 @@ export function typeView(ftc: FederatedTypeConfig, objects: number): TypeView {
 const PENDING_STATUSES = new Set(['WaitingForRemoval']);
 
 /**
- * Per-cluster messages of the Propagation condition, which the sync controller writes as
- * `cluster: Status[: message]` joined by `; ` (src/federation/status.ts). A part that does not start
- * with a known cluster belongs to the previous part's message (a message may contain `; `).
+ * Per-cluster messages of the Propagation condition (src/federation/status.ts writes it as
+ * `cluster: Status[: message]` joined by `; `), without the status word the cell shows anyway.
  */
 export function clusterMessages(
   message: string | undefined,
   clusters: readonly string[],
 ): Map<string, string> {
   const out = new Map<string, string>();
-  if (!message) return out;
-  const known = new Set(clusters);
-  let current: string | undefined;
-  for (const part of message.split('; ')) {
-    const m = /^([^:]+): ([A-Za-z]+)(?:: ([\s\S]*))?$/.exec(part);
-    if (m && known.has(m[1]!)) {
-      current = m[1]!;
-      out.set(current, m[3] ?? '');
-    } else if (current !== undefined) {
-      out.set(current, `${out.get(current)}; ${part}`);
-    }
-  }
+  for (const [cluster, part] of clusterMessageParts(message, clusters))
+    out.set(cluster, part.replace(/^[A-Za-z]+(?:: |$)/, ''));
   return out;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  clusterMessageParts,
   computeStatus,
   isRetryable,
   MESSAGE_CLUSTER_LIMIT,
@@ -274,5 +275,28 @@ describe('statusChanged', () => {
   ])('%s ⇒ %s', (_name, a, b, changed) => {
     expect(statusChanged(a, b)).toBe(changed);
     expect(statusChanged(b, a)).toBe(changed);
+  });
+});
+
+describe('clusterMessageParts', () => {
+  it("splits the Propagation message into each cluster's part", () => {
+    const m = clusterMessageParts(
+      'cluster2: CreationFailed: admission webhook "x" denied: no; maybe later; cluster3: ClusterNotReady',
+      ['cluster2', 'cluster3'],
+    );
+    expect(m.get('cluster2')).toBe('CreationFailed: admission webhook "x" denied: no; maybe later');
+    expect(m.get('cluster3')).toBe('ClusterNotReady');
+  });
+
+  it('drops the "and N more clusters" tail and ignores clusters not mentioned', () => {
+    const m = clusterMessageParts('a: UpdateFailed: immutable; and 3 more clusters (see status.clusters)', [
+      'a',
+      'b',
+    ]);
+    expect([...m]).toEqual([['a', 'UpdateFailed: immutable']]);
+  });
+
+  it('is empty without a message', () => {
+    expect(clusterMessageParts(undefined, ['a']).size).toBe(0);
   });
 });

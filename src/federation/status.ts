@@ -193,3 +193,27 @@ export function statusChanged(a: FederatedStatus | undefined, b: FederatedStatus
       .sort((x, y) => byName(x.type, y.type));
   return JSON.stringify(conds(a)) !== JSON.stringify(conds(b));
 }
+
+/**
+ * Each cluster's part of the Propagation condition message, which the sync controller writes as
+ * `<cluster>: <status>[: <member message>]` joined by `; ` (see clusterMessage below), e.g.
+ * `CreationFailed: denied` for a cluster; a trailing "and N more clusters" is left out.
+ */
+export function clusterMessageParts(
+  message: string | undefined,
+  clusters: readonly string[],
+): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!message) return out;
+  const starts = clusters
+    .map((c) => ({ c, at: message.startsWith(`${c}: `) ? 0 : message.indexOf(`; ${c}: `) }))
+    .filter((s) => s.at >= 0)
+    .map((s) => ({ ...s, text: s.at === 0 ? s.at : s.at + 2 }))
+    .sort((a, b) => a.at - b.at);
+  const tail = message.search(/; and \d+ more clusters? \(see status\.clusters\)$/);
+  starts.forEach((s, i) => {
+    const end = i + 1 < starts.length ? starts[i + 1]!.at : tail >= 0 ? tail : message.length;
+    out.set(s.c, message.slice(s.text + s.c.length + 2, end));
+  });
+  return out;
+}

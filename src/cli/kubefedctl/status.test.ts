@@ -3,14 +3,7 @@ import type { KubeFedCluster } from '../../api/core.js';
 import type { FederatedObject } from '../../api/types.js';
 import type { KubeObject } from '../../kube/resource.js';
 import { parse } from 'yaml';
-import {
-  clusterMessages,
-  clustersToShow,
-  renderStatus,
-  renderStatusTable,
-  statusReport,
-  type MemberRead,
-} from './status.js';
+import { clustersToShow, renderStatus, renderStatusTable, statusReport, type MemberRead } from './status.js';
 
 const fed = (status: FederatedObject['status'], placement: string[] = []): FederatedObject => ({
   apiVersion: 'types.kubefed.io/v1beta1',
@@ -52,29 +45,6 @@ describe('clustersToShow', () => {
       'cluster3',
       'nope',
     ]);
-  });
-});
-
-describe('clusterMessages', () => {
-  it("splits the Propagation message into each cluster's part", () => {
-    const m = clusterMessages(
-      'cluster2: CreationFailed: admission webhook "x" denied: no; maybe later; cluster3: ClusterNotReady',
-      ['cluster2', 'cluster3'],
-    );
-    expect(m.get('cluster2')).toBe('CreationFailed: admission webhook "x" denied: no; maybe later');
-    expect(m.get('cluster3')).toBe('ClusterNotReady');
-  });
-
-  it('drops the "and N more clusters" tail and ignores clusters not mentioned', () => {
-    const m = clusterMessages('a: UpdateFailed: immutable; and 3 more clusters (see status.clusters)', [
-      'a',
-      'b',
-    ]);
-    expect([...m]).toEqual([['a', 'UpdateFailed: immutable']]);
-  });
-
-  it('is empty without a message', () => {
-    expect(clusterMessages(undefined, ['a']).size).toBe(0);
   });
 });
 

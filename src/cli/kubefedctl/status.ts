@@ -11,6 +11,7 @@ import type { KubeFedCluster } from '../../api/core.js';
 import type { FederatedObject } from '../../api/types.js';
 import { isWorkloadKind, replicaCounts, type ReplicaCounts } from '../../federation/aggregate.js';
 import { computePlacement } from '../../federation/placement.js';
+import { clusterMessageParts } from '../../federation/status.js';
 import { qualifiedName } from '../../federation/typeconfig.js';
 import type { ClusterClient } from '../../kube/client.js';
 import { isNotFound } from '../../kube/errors.js';
@@ -73,29 +74,6 @@ export function clustersToShow(fed: FederatedObject, registered: readonly KubeFe
   return [...new Set(names)].sort();
 }
 
-/**
- * Each cluster's part of the Propagation condition message, which the sync controller writes as
- * `<cluster>: <status>[: <member message>]` joined by `; `.
- */
-export function clusterMessages(
-  message: string | undefined,
-  clusters: readonly string[],
-): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!message) return out;
-  const starts = clusters
-    .map((c) => ({ c, at: message.startsWith(`${c}: `) ? 0 : message.indexOf(`; ${c}: `) }))
-    .filter((s) => s.at >= 0)
-    .map((s) => ({ ...s, text: s.at === 0 ? s.at : s.at + 2 }))
-    .sort((a, b) => a.at - b.at);
-  const tail = message.search(/; and \d+ more clusters? \(see status\.clusters\)$/);
-  starts.forEach((s, i) => {
-    const end = i + 1 < starts.length ? starts[i + 1]!.at : tail >= 0 ? tail : message.length;
-    out.set(s.c, message.slice(s.text + s.c.length + 2, end));
-  });
-  return out;
-}
-
 /** A failing condition of the member copy (e.g. a Deployment's ReplicaFailure), as one line. */
 function memberConditionError(obj: KubeObject): string {
   const conditions = (obj.status as { conditions?: unknown } | undefined)?.conditions;
@@ -120,7 +98,7 @@ export function statusReport(input: {
   const workload = isWorkloadKind(targetKind) ? targetKind : undefined;
   const condition = fed.status?.conditions?.find((c) => c.type === 'Propagation');
   const reported = new Map((fed.status?.clusters ?? []).map((c) => [c.name, c.status ?? '']));
-  const messages = clusterMessages(condition?.message, input.clusters);
+  const messages = clusterMessageParts(condition?.message, input.clusters);
   const rows = input.clusters.map((cluster): ClusterStatusRow => {
     const status = reported.get(cluster);
     const propagation = status === undefined ? 'Pending' : status === '' ? 'OK' : status;
