@@ -22,6 +22,7 @@ import {
 } from '../api/scheduling.js';
 import type { FederatedObject } from '../api/types.js';
 import type { MemberClients } from '../controllers/cluster/member-clients.js';
+import { refOf } from '../federation/typeconfig.js';
 import type { ControlPlaneScope } from '../federation/placement.js';
 import type { ClusterClient } from '../kube/client.js';
 import { isNotFound } from '../kube/errors.js';
@@ -29,7 +30,7 @@ import type { Informer } from '../kube/informer.js';
 import type { SharedInformers } from '../kube/informers.js';
 import type { Logger } from '../kube/log.js';
 import type { Readiness } from '../kube/manager.js';
-import { ResourceClient, type KubeObject, type ResourceRef } from '../kube/resource.js';
+import { ResourceClient, type KubeObject } from '../kube/resource.js';
 import type { MemberObject, ObjectDetail, ObjectEvent, ObjectSummary, Snapshot } from './model.js';
 import {
   clusterView,
@@ -58,18 +59,6 @@ interface TypeEntry {
   ftc: FederatedTypeConfig;
   informer: Informer<FederatedObject>;
 }
-
-const refOf = (t: {
-  group?: string | undefined;
-  version: string;
-  pluralName: string;
-  scope: string;
-}): ResourceRef => ({
-  group: t.group ?? '',
-  version: t.version,
-  resource: t.pluralName,
-  namespaced: t.scope === 'Namespaced',
-});
 
 export class DashboardSource {
   private readonly clusters: Informer<KubeFedCluster>;

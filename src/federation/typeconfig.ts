@@ -10,6 +10,7 @@ import { CORE_GROUP, DEFAULT_KUBEFED_NAMESPACE, type FederatedTypeConfig } from 
 import { crdManifest } from '../api/crd.js';
 import { DEFAULT_FEDERATED_KINDS, federatedDefinition, TYPES_GROUP, TYPES_VERSION } from '../api/types.js';
 import type { ResourceInfo } from '../kube/discovery.js';
+import type { ResourceRef } from '../kube/resource.js';
 import type { JsonSchema } from './template-schema.js';
 
 export type Scope = 'Namespaced' | 'Cluster';
@@ -28,6 +29,14 @@ export interface FederatedGroupVersion {
 
 /** The `spec.targetType` / `spec.federatedType` shape of a FederatedTypeConfig. */
 export type APIResource = FederatedTypeConfig['spec']['targetType'];
+
+/** The API resource of a target or federated type, as the clients address it. */
+export const refOf = (t: Pick<APIResource, 'group' | 'version' | 'pluralName' | 'scope'>): ResourceRef => ({
+  group: t.group ?? '',
+  version: t.version,
+  resource: t.pluralName,
+  namespaced: t.scope === 'Namespaced',
+});
 
 export const FTC_API_VERSION = `${CORE_GROUP}/v1beta1`;
 

@@ -26,7 +26,7 @@ import {
   type FederatedKindRef,
   type TargetKind,
 } from '../../federation/federate.js';
-import { federatedTypeConfig, typeConfigName, type APIResource } from '../../federation/typeconfig.js';
+import { federatedTypeConfig, refOf, typeConfigName, type APIResource } from '../../federation/typeconfig.js';
 import type { ClusterClient } from '../../kube/client.js';
 import { Discovery, parseApiVersion, UnknownTypeError, type ResourceInfo } from '../../kube/discovery.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../kube/errors.js';
@@ -80,13 +80,6 @@ export const kindRefOf = (t: APIResource): FederatedKindRef => ({
   group: t.group ?? '',
   version: t.version,
   kind: t.kind,
-  namespaced: t.scope === 'Namespaced',
-});
-
-export const refOf = (t: APIResource): ResourceRef => ({
-  group: t.group ?? '',
-  version: t.version,
-  resource: t.pluralName,
   namespaced: t.scope === 'Namespaced',
 });
 

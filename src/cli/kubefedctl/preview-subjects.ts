@@ -26,7 +26,8 @@ import {
 } from './context.js';
 import { findTypeConfig } from './disable.js';
 import { listTypeConfigs } from './enable.js';
-import { kindRefOf, refOf, targetKindOf } from './federate.js';
+import { kindRefOf, targetKindOf } from './federate.js';
+import { refOf } from '../../federation/typeconfig.js';
 import { connectMember, type MemberConnection } from './members.js';
 import { REFS } from './membership.js';
 

@@ -35,7 +35,7 @@ import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/re
 import { causeOf } from './context.js';
 import type { MemberConnection } from './members.js';
 import { REFS } from './membership.js';
-import { refOf } from './federate.js';
+import { refOf } from '../../federation/typeconfig.js';
 import { apiVersionOf, where, type Federation, type Subject } from './preview-subjects.js';
 
 /** Member reads and dry runs in flight at once, per object. */
