@@ -69,6 +69,7 @@ import {
   type NextStep,
 } from './outcomes.js';
 import { versionWrite } from './requests.js';
+import { versionListsOf } from './versions.js';
 import { statusCollectionEnabled } from '../status/status-type.js';
 import {
   deleteOptionsOf,
@@ -798,33 +799,22 @@ export class SyncController {
   }
 
   /**
-   * Fills {@link versions} from one paged LIST of this type's PropagatedVersions, once, from the
-   * start (alongside the informers' lists) and before the first reconcile: after a restart every
-   * object would otherwise cost a GET of its own (2,300 objects took 22 s at the host's 100 qps).
-   * A version of a federated object that is gone is dropped by that key's pass; a failed LIST
-   * leaves the per-object GET as the fallback.
+   * Fills {@link versions} from a LIST of the PropagatedVersions shared with the other types'
+   * controllers (versions.ts), once, from the start (alongside the informers' lists) and before
+   * the first reconcile: after a restart every object would otherwise cost a GET of its own (2,300
+   * objects took 22 s at the host's 100 qps). A version of a federated object that is gone is
+   * dropped by that key's pass; a failed LIST leaves the per-object GET as the fallback.
    */
   private prime(): Promise<void> {
     this.primed ??= (async () => {
-      const prefix = `${this.targetKind.toLowerCase()}-`;
+      const namespace =
+        this.options.scope === 'Namespaced' && this.federatedRef.namespaced
+          ? this.options.kubefedNamespace
+          : undefined;
       try {
-        const list = await this.versionClient.listAll({
-          ...(this.options.scope === 'Namespaced' && this.federatedRef.namespaced
-            ? { namespace: this.options.kubefedNamespace }
-            : {}),
-          // From the API server's watch cache, whole, like an informer's initial list: a page-by-page
-          // read from etcd of as many versions as federated objects takes several times longer.
-          resourceVersion: '0',
-          limit: 500,
-        });
-        for (const pv of list.items) {
-          const pvName = pv.metadata.name ?? '';
-          if (!pvName.startsWith(prefix)) continue;
-          const name = pvName.slice(prefix.length);
-          const key = pv.metadata.namespace ? `${pv.metadata.namespace}/${name}` : name;
-          if (!this.versions.has(key))
-            this.versions.set(key, packVersion(pv.status as PropagatedVersion | undefined));
-        }
+        const lists = versionListsOf(this.options.host);
+        const part = await lists.take(this.versionClient.ref, namespace, this.targetKind);
+        for (const [key, packed] of part) if (!this.versions.has(key)) this.versions.set(key, packed);
       } catch (err) {
         this.options.log.warn(
           { err, type: this.name },
