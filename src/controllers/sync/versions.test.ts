@@ -87,10 +87,9 @@ describe('VersionLists', () => {
   it('a failed LIST rejects its takers and is not kept', async () => {
     let fail = true;
     let calls = 0;
-    const lists = new VersionLists(async () => {
+    const lists = new VersionLists(() => {
       calls++;
-      if (fail) throw new Error('boom');
-      return ITEMS;
+      return fail ? Promise.reject(new Error('boom')) : Promise.resolve(ITEMS);
     });
     await expect(lists.take(PV, undefined, 'ConfigMap')).rejects.toThrow('boom');
     fail = false;

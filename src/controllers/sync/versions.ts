@@ -29,7 +29,7 @@ export function partitionVersions(items: readonly KubeObject[]): Map<string, Pac
     const name = pvName.slice(dash + 1);
     const key = pv.metadata.namespace ? `${pv.metadata.namespace}/${name}` : name;
     let part = parts.get(kind);
-    if (!part) parts.set(kind, (part = new Map()));
+    if (!part) parts.set(kind, (part = new Map<string, string | undefined>()));
     part.set(key, packVersion(pv.status as PropagatedVersion | undefined));
   }
   return parts;
