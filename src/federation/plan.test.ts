@@ -44,6 +44,11 @@ function fedDeploy(
   return f;
 }
 
+const fromMap =
+  (m: ReadonlyMap<string, RenderOutcome>) =>
+  (cluster: string): RenderOutcome | undefined =>
+    m.get(cluster);
+
 function rendered(f: FederatedObject, cluster: string): RenderOutcome {
   return renderForCluster({ federated: f, targetApiVersion: 'apps/v1', targetKind: 'Deployment', cluster });
 }
@@ -82,7 +87,7 @@ function input(f: FederatedObject, extra: Partial<PlanInput> = {}): PlanInput {
     federated: f,
     clusters: [kfc('c1'), kfc('c2'), kfc('c3')],
     placement: { clusters: placed },
-    rendered: new Map(placed.map((c) => [c, rendered(f, c)])),
+    render: fromMap(new Map(placed.map((c) => [c, rendered(f, c)]))),
     observed: new Map(),
     adoptResources: 'Enabled',
     ...extra,
@@ -124,16 +129,18 @@ describe('planPropagation: placed clusters', () => {
     [
       'a failed render ⇒ its reason',
       {
-        rendered: new Map<string, RenderOutcome>([
-          ['c1', { kind: 'failed', reason: 'ApplyOverridesFailed', message: 'bad path' }],
-          ['c2', rendered(f, 'c2')],
-        ]),
+        render: fromMap(
+          new Map<string, RenderOutcome>([
+            ['c1', { kind: 'failed', reason: 'ApplyOverridesFailed', message: 'bad path' }],
+            ['c2', rendered(f, 'c2')],
+          ]),
+        ),
       },
       'c1:skip:ApplyOverridesFailed',
     ],
     [
       'a missing render ⇒ ComputeResourceFailed',
-      { rendered: new Map([['c2', rendered(f, 'c2')]]) },
+      { render: fromMap(new Map([['c2', rendered(f, 'c2')]])) },
       'c1:skip:ComputeResourceFailed',
     ],
     [
@@ -164,9 +171,11 @@ describe('planPropagation: placed clusters', () => {
   it('reports the render failure message', () => {
     const plan = planPropagation(
       input(f, {
-        rendered: new Map<string, RenderOutcome>([
-          ['c1', { kind: 'failed', reason: 'ApplyOverridesFailed', message: 'bad path' }],
-        ]),
+        render: fromMap(
+          new Map<string, RenderOutcome>([
+            ['c1', { kind: 'failed', reason: 'ApplyOverridesFailed', message: 'bad path' }],
+          ]),
+        ),
         placement: { clusters: ['c1'] },
       }),
     );
@@ -196,7 +205,7 @@ describe('planPropagation: placed clusters', () => {
       federated: ns,
       clusters: [kfc('c1')],
       placement: { clusters: ['c1'] },
-      rendered: new Map([['c1', r]]),
+      render: fromMap(new Map([['c1', r]])),
       observed: new Map([['c1', hostNs]]),
       adoptResources: 'Disabled',
       hostNamespaceUid: 'host-ns',
@@ -237,7 +246,7 @@ describe('planPropagation: placed clusters', () => {
     const plan = planPropagation(
       input(svcFed, {
         placement: { clusters: ['c1'] },
-        rendered: new Map([['c1', r]]),
+        render: fromMap(new Map([['c1', r]])),
         observed: new Map([['c1', observed]]),
       }),
     );
@@ -328,6 +337,41 @@ describe('planPropagation: version tracking', () => {
       }),
     );
     expect(plan.actions).toEqual([{ kind: 'none', cluster: 'c1', version: 'gen:3' }]);
+  });
+
+  it('renders only where the action needs it: not for a copy that is the recorded rv version', () => {
+    const asked: string[] = [];
+    const plan = planPropagation(
+      input(f, {
+        placement: { clusters: ['c1', 'c2'] },
+        render: (c) => (asked.push(c), rendered(f, c)),
+        observed: new Map([
+          ['c1', member(f, 'c1', { generation: 0, resourceVersion: '77' })],
+          ['c2', member(f, 'c2', { generation: 0, resourceVersion: '80' })],
+        ]),
+        propagatedVersion: pv(f, { c1: 'rv:77', c2: 'rv:79' }),
+      }),
+    );
+    expect(kinds(plan)).toEqual(['c1:none', 'c2:update']);
+    expect(asked).toEqual(['c2']);
+  });
+
+  it('still renders for a generation version (its metadata is compared) and for an unmanaged copy', () => {
+    const asked: string[] = [];
+    const plan = planPropagation(
+      input(f, {
+        placement: { clusters: ['c1', 'c2'] },
+        render: (c) => (asked.push(c), rendered(f, c)),
+        observed: new Map([
+          ['c1', current],
+          ['c2', member(f, 'c2', { generation: 0, resourceVersion: '80', labels: {} })],
+        ]),
+        propagatedVersion: pv(f, { c1: 'gen:3', c2: 'rv:80' }),
+      }),
+    );
+    expect(kinds(plan)).toEqual(['c1:none', 'c2:update']);
+    expect(plan.actions[1]).toMatchObject({ adopt: true });
+    expect(asked).toEqual(['c1', 'c2']);
   });
 
   it('an update writes the retained object: member resourceVersion, finalizers, annotations; retainReplicas', () => {
@@ -504,12 +548,13 @@ describe('planPropagation: finalizer and determinism', () => {
         ['c', member(f, 'c')],
       ]),
     });
-    const before = JSON.stringify([i.federated, [...i.observed], [...i.rendered]]);
+    const renders = () => ['a', 'b'].map((c) => i.render(c));
+    const before = JSON.stringify([i.federated, [...i.observed], renders()]);
     const p1 = planPropagation(i);
     const p2 = planPropagation(i);
     expect(kinds(p1)).toEqual(['a:create', 'b:update', 'c:delete']);
     expect(p2).toEqual(p1);
-    expect(JSON.stringify([i.federated, [...i.observed], [...i.rendered]])).toBe(before);
+    expect(JSON.stringify([i.federated, [...i.observed], renders()])).toBe(before);
   });
 });
 

@@ -73,8 +73,12 @@ export interface PlanInput {
   clusters: readonly KubeFedCluster[];
   /** The placement (placement.ts `computePlacement` ok result, or `{clusters: []}`). */
   placement: { readonly clusters: readonly string[] };
-  /** Rendered objects of the placed Ready clusters (render.ts). */
-  rendered: ReadonlyMap<string, RenderOutcome>;
+  /**
+   * The rendered object of a placed Ready cluster (render.ts). Asked only where the action needs
+   * it: a copy that is the version recorded for the current template and overrides needs none
+   * (after a restart, nearly every copy; a render clones the template and applies the overrides).
+   */
+  render: (cluster: string) => RenderOutcome | undefined;
   /** The cached member object per cluster; absent = none there. */
   observed: ReadonlyMap<string, KubeObject | undefined>;
   /** The (Cluster)PropagatedVersion status, if any. */
@@ -180,7 +184,17 @@ export function planPropagation(input: PlanInput): PropagationPlan {
       continue;
     }
 
-    const rendered = input.rendered.get(cluster);
+    // The copy we last wrote for these template and overrides hashes (a resourceVersion-based
+    // version: a generation does not move with metadata, which planForExisting compares): it
+    // rendered and retained then as it would now, and is as desired.
+    if (observed !== undefined && managedCopy && !isTerminating(observed)) {
+      const version = memberVersion(observed);
+      if (!isGenerationVersion(version) && recorded.get(cluster) === version) {
+        actions.push({ kind: 'none', cluster, version });
+        continue;
+      }
+    }
+    const rendered = input.render(cluster);
     if (rendered === undefined) {
       actions.push({
         kind: 'skip',

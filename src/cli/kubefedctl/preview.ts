@@ -291,7 +291,7 @@ export async function diffSubject(
     federated,
     clusters: fed.clusters,
     placement,
-    rendered,
+    render: (c) => rendered.get(c),
     observed,
     ...(propagatedVersion ? { propagatedVersion } : {}),
     adoptResources: fed.adoptResources,

@@ -552,18 +552,16 @@ export class SyncController {
         `spec.placement.clusters names clusters that are not joined: ${placement.unknownClusters.join(', ')}; they are left out (kubefedctl get clusters lists the joined ones)`,
       );
 
-    const rendered = new Map<string, RenderOutcome>();
-    for (const c of placement.ready) {
-      rendered.set(
-        c,
-        renderForCluster({
-          federated: fed,
-          targetApiVersion: this.targetApiVersion,
-          targetKind: this.targetKind,
-          cluster: c,
-        }),
-      );
-    }
+    const ready = new Set(placement.ready);
+    const render = (cluster: string): RenderOutcome | undefined =>
+      ready.has(cluster)
+        ? renderForCluster({
+            federated: fed,
+            targetApiVersion: this.targetApiVersion,
+            targetKind: this.targetKind,
+            cluster,
+          })
+        : undefined;
     const hostNamespaceUid = this.namespaceTarget ? await this.hostNamespaceUid(name) : undefined;
     const pvKey = key;
     if (!this.versions.has(pvKey))
@@ -573,7 +571,7 @@ export class SyncController {
       federated: fed,
       clusters,
       placement,
-      rendered,
+      render,
       observed,
       ...(previousVersion ? { propagatedVersion: previousVersion } : {}),
       adoptResources: settings.adoptResources,

@@ -72,7 +72,7 @@ async function pass(
     federated: fed,
     clusters: CLUSTERS.map(kfc),
     placement: { clusters: CLUSTERS },
-    rendered,
+    render: (c) => rendered.get(c),
     observed,
     ...(previous.version ? { propagatedVersion: previous.version } : {}),
     adoptResources: 'Enabled',
