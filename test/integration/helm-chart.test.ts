@@ -432,9 +432,9 @@ describe('helm chart: lint and rendering', () => {
       'kf-tenant',
     );
     expect(managerArgs(namespaced)).not.toContain('--propagation-policies');
-    expect([...grants(rules(find(namespaced, 'Role', 'kubefed-role')))].filter((g) => g.startsWith('*|'))).toEqual(
-      [],
-    );
+    expect(
+      [...grants(rules(find(namespaced, 'Role', 'kubefed-role')))].filter((g) => g.startsWith('*|')),
+    ).toEqual([]);
   });
 
   it('leaves out the default FederatedTypeConfigs when federatedTypeConfigs.enabled=false', async () => {

@@ -87,6 +87,7 @@ interface TypeEntry {
 }
 
 const NOT_SYNCED_RETRY_MS = 500;
+const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
 
 export class PolicyController {
   readonly controller: Controller;
@@ -95,6 +96,8 @@ export class PolicyController {
   private readonly ftcs: Informer<FederatedTypeConfig>;
   private readonly clusters: Informer<KubeFedCluster>;
   private readonly rsps: Informer<ReplicaSchedulingPreference>;
+  /** The host's namespaces: nothing is generated in one being deleted (it would fight the deletion). */
+  private readonly namespaces: Informer;
   private readonly recorder: EventRecorder;
   /** By FederatedTypeConfig name: the enabled types. */
   private readonly types = new Map<string, TypeEntry>();
@@ -110,6 +113,7 @@ export class PolicyController {
       namespace: kubefedNamespace,
     });
     this.rsps = informers.get(host, resourceRefOf(ReplicaSchedulingPreferenceDefinition));
+    this.namespaces = informers.get(host, NAMESPACES);
     this.recorder = new EventRecorder({
       client: options.events ?? host,
       component: 'propagationpolicy-controller',
@@ -260,9 +264,14 @@ export class PolicyController {
     }
   }
 
+  private terminating(namespace: string): boolean {
+    const ns = this.namespaces.store.get(namespace);
+    return ns?.metadata.deletionTimestamp !== undefined;
+  }
+
   private synced(): boolean {
-    return [this.policies, this.clusterPolicies, this.ftcs, this.clusters, this.rsps].every((i) =>
-      i.hasSynced(),
+    return [this.policies, this.clusterPolicies, this.ftcs, this.clusters, this.rsps, this.namespaces].every(
+      (i) => i.hasSynced(),
     );
   }
 
@@ -305,6 +314,9 @@ export class PolicyController {
       scheduledByRsp,
     });
 
+    const namespace = object?.metadata.namespace;
+    if ((plan.kind === 'create' || plan.kind === 'update') && namespace && this.terminating(namespace))
+      return done;
     const result = await this.execute(entry, plan, key, existing, object);
     if (result !== 'ok') return requeue;
 
@@ -496,6 +508,7 @@ export class PolicyController {
         if (generatedBy(o) === 'policy' || generatedBy(o) === 'follower') generated.push(o);
     }
     if (!nsEntry.federated.hasSynced()) return requeueAfter(NOT_SYNCED_RETRY_MS);
+    if (this.terminating(namespace)) return done;
     const existing = nsEntry.federated.store.get(`${namespace}/${namespace}`);
     const plan = planNamespace({
       namespace,
