@@ -496,10 +496,10 @@ describe('planNamespace', () => {
     scope: 'Cluster' as const,
   };
 
-  it('creates a FederatedNamespace placed on the union of the generated objects', () => {
+  it('creates a FederatedNamespace placed on the union of the policy-generated objects', () => {
     const plan = planNamespace({
       ...base,
-      generated: [gen('a', ['c1']), gen('b', ['c3', 'c1'], 'follower')],
+      generated: [gen('a', ['c1']), gen('b', ['c3', 'c1']), gen('f', ['c2'], 'follower')],
       existing: undefined,
     });
     expect(plan).toEqual({

@@ -38,6 +38,14 @@ export type GeneratedBy = 'policy' | 'namespace' | 'follower';
 export const PROPAGATED_BY_ANNOTATION = 'policy.kubefed.io/propagated-by';
 /** On the generated object: the policy's deletionPolicy when it was last written. */
 export const DELETION_POLICY_ANNOTATION = 'policy.kubefed.io/deletion-policy';
+/** What the volume controllers write on a claim about its binding in that cluster. */
+const CLAIM_BINDING_ANNOTATIONS = [
+  'pv.kubernetes.io/bind-completed',
+  'pv.kubernetes.io/bound-by-controller',
+  'volume.beta.kubernetes.io/storage-provisioner',
+  'volume.kubernetes.io/storage-provisioner',
+  'volume.kubernetes.io/selected-node',
+];
 /** Set on member objects by the sync controller; never part of a template. */
 const MANAGED_LABEL = 'kubefed.io/managed';
 
@@ -188,10 +196,15 @@ export function expandOverrides(
 export function generatedTemplateOf(obj: KubeObject, type: PolicyType): Record<string, unknown> {
   const template = templateOf(obj, type.target);
   const meta = template.metadata as { labels?: Record<string, string>; annotations?: Record<string, string> };
+  const isClaim = type.target.group === '' && type.target.kind === 'PersistentVolumeClaim';
+  // A claim is bound per cluster: each member binds its own volume.
+  if (isClaim && template.spec && typeof template.spec === 'object')
+    delete (template.spec as { volumeName?: unknown }).volumeName;
   if (meta) {
     if (meta.annotations) {
       delete meta.annotations[PROPAGATED_BY_ANNOTATION];
       delete meta.annotations[ORPHAN_ANNOTATION];
+      if (isClaim) for (const a of CLAIM_BINDING_ANNOTATIONS) delete meta.annotations[a];
       if (Object.keys(meta.annotations).length === 0) delete meta.annotations;
     }
     if (meta.labels) {
@@ -484,7 +497,7 @@ export interface NamespacePlanInput {
   namespace: string;
   /** The federated Namespace type (the `namespaces` FederatedTypeConfig). */
   federatedNamespace: FederatedKindRef;
-  /** Generated Federated<Kind> objects in the namespace (by policies or as followers). */
+  /** Generated Federated<Kind> objects in the namespace; those a policy generated count. */
   generated: readonly FederatedObject[];
   existing: FederatedObject | undefined;
   clusters: readonly KubeFedCluster[];
@@ -492,15 +505,17 @@ export interface NamespacePlanInput {
 }
 
 /**
- * The FederatedNamespace a namespace needs so that its generated objects propagate: placed on the
- * union of their clusters. Generated only when there is no user-written one (which then decides
+ * The FederatedNamespace a namespace needs so that its policy-generated objects propagate: placed
+ * on the union of their clusters. Generated only when there is no user-written one (which then decides
  * where the namespace goes, as for any federated object); released (orphaned: the member
  * namespaces and whatever else they hold stay) when no generated object is left in the namespace.
  */
 export function planNamespace(input: NamespacePlanInput): ObjectPlan {
   const { namespace, existing } = input;
   if (existing && generatedBy(existing) !== 'namespace') return { kind: 'none' };
-  const live = input.generated.filter((g) => !g.metadata.deletionTimestamp);
+  // Followers go where their policy-generated leaders go, so these decide. User-written objects
+  // keep upstream's rule: their namespace must be federated explicitly.
+  const live = input.generated.filter((g) => !g.metadata.deletionTimestamp && generatedBy(g) === 'policy');
   if (live.length === 0) {
     if (!existing || existing.metadata.deletionTimestamp) return { kind: 'none' };
     return { kind: 'release', orphan: true };

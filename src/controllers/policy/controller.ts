@@ -9,11 +9,13 @@
  *   release its generated Federated<Kind>, and keep the object's `propagated-by` annotation;
  * - `p|<namespace/name>`, `c|<name>`: the status of a PropagationPolicy / ClusterPropagationPolicy;
  * - `n|<namespace>`: the generated FederatedNamespace that lets a namespace's generated objects
- *   propagate (placed on the union of their clusters).
+ *   propagate (placed on the union of their clusters);
+ * - `l|<namespace>`: the followers of the namespace's federated workloads (federation/followers.ts):
+ *   their ConfigMaps, Secrets, ServiceAccount and claims, placed where the workloads are.
  *
  * Informers: the policies, FederatedTypeConfigs, KubeFedClusters and RSPs; per enabled federated
  * type its Federated<Kind> informer (the sync controller's, shared); and the host's objects of a
- * type only once a policy names the type or a generated object of the type exists (they are never
+ * follower type, or of a type once a policy names it or a generated object of it exists (they are never
  * stopped: a shared informer lives as long as the process).
  */
 import {
@@ -35,6 +37,13 @@ import {
 } from '../../api/scheduling.js';
 import type { FederatedObject } from '../../api/types.js';
 import type { ControlPlaneScope } from '../../federation/placement.js';
+import {
+  FOLLOWER_KINDS,
+  isLeaderType,
+  planFollowers,
+  type FollowerTypeState,
+  type Leader,
+} from '../../federation/followers.js';
 import { ORPHAN_ANNOTATION } from '../../federation/plan.js';
 import {
   generatedBy,
@@ -227,6 +236,8 @@ export class PolicyController {
         if (o.metadata.namespace && by) this.controller.enqueue(`n|${o.metadata.namespace}`);
         if (name === NAMESPACES_FTC && o.metadata.namespace)
           this.controller.enqueue(`n|${o.metadata.namespace}`);
+        if (o.metadata.namespace && (isLeaderType(type.target) || isFollowerType(type)))
+          this.controller.enqueue(`l|${o.metadata.namespace}`);
       };
       federated.addHandlers({
         onAdd: onFederated,
@@ -236,7 +247,8 @@ export class PolicyController {
     }
     const named = this.allPolicies().flatMap((p) => p.policy.spec?.resourceSelectors ?? []);
     for (const entry of this.types.values())
-      if (named.some((sel) => selectorNamesType(sel, entry.type))) this.ensureNative(entry);
+      if (isFollowerType(entry.type) || named.some((sel) => selectorNamesType(sel, entry.type)))
+        this.ensureNative(entry);
   }
 
   /** Starts watching the host's objects of the type (once). */
@@ -245,14 +257,21 @@ export class PolicyController {
     const ftcName = entry.type.ftcName;
     const native = this.options.informers.get(this.options.host, entry.targetRef);
     entry.native = native;
+    const follower = isFollowerType(entry.type);
     const onNative = (o: KubeObject) => {
-      if (this.types.get(ftcName) === entry) this.controller.enqueue(`o|${ftcName}|${objectKey(o)}`);
+      if (this.types.get(ftcName) !== entry) return;
+      this.controller.enqueue(`o|${ftcName}|${objectKey(o)}`);
+      if (follower && o.metadata.namespace) this.controller.enqueue(`l|${o.metadata.namespace}`);
     };
     native.addHandlers({ onAdd: onNative, onUpdate: (_a, b) => onNative(b), onDelete: onNative });
     for (const o of entry.federated.store.list()) onNative(o);
   }
 
   private enqueueAllObjects(): void {
+    for (const e of this.types.values())
+      if (isLeaderType(e.type.target))
+        for (const o of e.federated.store.list())
+          if (o.metadata.namespace) this.controller.enqueue(`l|${o.metadata.namespace}`);
     for (const [ftcName, e] of this.types) {
       if (!e.native) continue;
       for (const o of e.native.store.list()) this.controller.enqueue(`o|${ftcName}|${objectKey(o)}`);
@@ -287,6 +306,8 @@ export class PolicyController {
         return this.reconcilePolicy({ kind: 'ClusterPropagationPolicy', key: rest[0]! });
       case 'n':
         return this.reconcileNamespace(rest[0]!);
+      case 'l':
+        return this.reconcileFollowers(rest[0]!);
       default:
         this.options.log.error({ key }, 'unknown key');
         return done;
@@ -317,8 +338,29 @@ export class PolicyController {
     const namespace = object?.metadata.namespace;
     if ((plan.kind === 'create' || plan.kind === 'update') && namespace && this.terminating(namespace))
       return done;
-    const result = await this.execute(entry, plan, key, existing, object);
+    // A leader let go of with its member copies left in place keeps its followers' copies too:
+    // they are released (orphaned) before the leader goes, so no reconcile sees it gone first.
+    if (plan.kind === 'release' && plan.orphan && existing && namespace && isLeaderType(entry.type.target)) {
+      const orphaning: FederatedObject = {
+        ...existing,
+        metadata: {
+          ...existing.metadata,
+          deletionTimestamp: new Date().toISOString(),
+          annotations: { ...existing.metadata.annotations, [ORPHAN_ANNOTATION]: 'true' },
+        },
+      };
+      const followers = await this.reconcileFollowers(namespace, orphaning);
+      if (followers.kind !== 'done') return followers;
+    }
+    const result = await this.execute(entry, plan, key, existing);
     if (result !== 'ok') return requeue;
+    if (plan.kind === 'release' && object)
+      this.recorder.event(
+        object,
+        'Normal',
+        'PropagationStopped',
+        `no policy propagates ${entry.type.target.kind} ${key} any more; ${plan.orphan ? 'its member copies are left in place, unmanaged' : 'its member copies are deleted'} (deletionPolicy ${plan.orphan ? 'Orphan' : 'Delete'})`,
+      );
 
     if (object && !object.metadata.deletionTimestamp) {
       const managed = plan.kind === 'create' || plan.kind === 'update' || plan.kind === 'unchanged';
@@ -355,7 +397,6 @@ export class PolicyController {
     plan: ObjectPlan,
     key: string,
     existing: FederatedObject | undefined,
-    object: KubeObject | undefined,
   ): Promise<'ok' | 'retry'> {
     const client = new ResourceClient<FederatedObject>(this.options.host, entry.federatedRef);
     const { namespace, name } = splitKey(key);
@@ -369,7 +410,13 @@ export class PolicyController {
           return 'ok';
         case 'create':
           await client.create(plan.object);
-          log.info({ policy: plan.object.metadata.annotations?.[PROPAGATED_BY_ANNOTATION] }, 'generated');
+          log.info(
+            {
+              generatedBy: generatedBy(plan.object),
+              policy: plan.object.metadata.annotations?.[PROPAGATED_BY_ANNOTATION],
+            },
+            'generated',
+          );
           return 'ok';
         case 'update':
           await client.update(plan.object);
@@ -380,14 +427,7 @@ export class PolicyController {
           return 'ok';
         case 'release':
           await this.release(client, existing!, plan.orphan);
-          log.info({ orphan: plan.orphan }, 'released: no policy propagates the object any more');
-          if (object)
-            this.recorder.event(
-              object,
-              'Normal',
-              'PropagationStopped',
-              `no policy propagates ${entry.type.target.kind} ${key} any more; ${plan.orphan ? 'its member copies are left in place, unmanaged' : 'its member copies are deleted'} (deletionPolicy ${plan.orphan ? 'Orphan' : 'Delete'})`,
-            );
+          log.info({ orphan: plan.orphan }, 'released the generated object');
           return 'ok';
       }
     } catch (err) {
@@ -495,6 +535,75 @@ export class PolicyController {
       this.recorder.event(policy, 'Warning', now.reason ?? 'NotReady', now.message ?? '');
   }
 
+  // ---- followers ----
+
+  /**
+   * Generates, moves and removes the followers of the leaders of a namespace. `orphaning`: a leader
+   * about to be released with its member copies left, seen as such in place of the cached one.
+   */
+  private async reconcileFollowers(namespace: string, orphaning?: FederatedObject): Promise<ReconcileResult> {
+    if (this.terminating(namespace)) return done;
+    const leaders: Leader[] = [];
+    for (const e of this.types.values()) {
+      if (!isLeaderType(e.type.target)) continue;
+      if (!e.federated.hasSynced()) return requeueAfter(NOT_SYNCED_RETRY_MS);
+      for (const o of e.federated.store.byIndex('namespace', namespace)) {
+        const replaced =
+          orphaning &&
+          orphaning.kind === o.kind &&
+          orphaning.metadata.name === o.metadata.name &&
+          orphaning.metadata.uid === o.metadata.uid;
+        leaders.push({ target: e.type.target, object: replaced ? orphaning : o });
+      }
+    }
+    if (leaders.length === 0 && !this.hasFollowers(namespace)) return done;
+    const types: Partial<Record<(typeof FOLLOWER_KINDS)[number], FollowerTypeState>> = {};
+    const entries = new Map<string, TypeEntry>();
+    for (const e of this.types.values()) {
+      if (!isFollowerType(e.type)) continue;
+      this.ensureNative(e);
+      if (!e.native!.hasSynced() || !e.federated.hasSynced()) return requeueAfter(NOT_SYNCED_RETRY_MS);
+      const byName = <T extends KubeObject>(objs: T[]) => new Map(objs.map((o) => [o.metadata.name!, o]));
+      types[e.type.target.kind as (typeof FOLLOWER_KINDS)[number]] = {
+        type: e.type,
+        objects: byName(e.native!.store.byIndex('namespace', namespace)),
+        federated: byName(e.federated.store.byIndex('namespace', namespace)),
+      };
+      entries.set(e.type.target.kind, e);
+    }
+    const { plans, missing } = planFollowers({
+      leaders,
+      types,
+      clusters: this.clusters.store.list(),
+      scope: this.options.scope,
+    });
+    let retry = false;
+    for (const { type, name, plan } of plans) {
+      const entry = entries.get(type.target.kind)!;
+      const key = `${namespace}/${name}`;
+      const result = await this.execute(entry, plan, key, entry.federated.store.get(key));
+      if (result !== 'ok') retry = true;
+    }
+    for (const m of missing)
+      this.recorder.event(
+        m.leader,
+        'Warning',
+        'FollowerTypeNotEnabled',
+        `${m.ref.kind} ${namespace}/${m.ref.name} is referenced by the pod template but ${m.ref.kind} is not federated, so it does not follow to the member clusters; run kubefedctl enable ${m.ref.kind}`,
+      );
+    return retry ? requeue : done;
+  }
+
+  private hasFollowers(namespace: string): boolean {
+    for (const e of this.types.values())
+      if (
+        isFollowerType(e.type) &&
+        e.federated.store.byIndex('namespace', namespace).some((o) => generatedBy(o) === 'follower')
+      )
+        return true;
+    return false;
+  }
+
   // ---- namespaces ----
 
   private async reconcileNamespace(namespace: string): Promise<ReconcileResult> {
@@ -505,7 +614,7 @@ export class PolicyController {
       if (e === nsEntry || !e.federatedRef.namespaced) continue;
       if (!e.federated.hasSynced()) return requeueAfter(NOT_SYNCED_RETRY_MS);
       for (const o of e.federated.store.byIndex('namespace', namespace))
-        if (generatedBy(o) === 'policy' || generatedBy(o) === 'follower') generated.push(o);
+        if (generatedBy(o) === 'policy') generated.push(o);
     }
     if (!nsEntry.federated.hasSynced()) return requeueAfter(NOT_SYNCED_RETRY_MS);
     if (this.terminating(namespace)) return done;
@@ -518,7 +627,7 @@ export class PolicyController {
       clusters: this.clusters.store.list(),
       scope: this.options.scope,
     });
-    const result = await this.execute(nsEntry, plan, `${namespace}/${namespace}`, existing, undefined);
+    const result = await this.execute(nsEntry, plan, `${namespace}/${namespace}`, existing);
     return result === 'ok' ? done : requeue;
   }
 }
@@ -542,6 +651,10 @@ function typeOf(ftc: FederatedTypeConfig): PolicyType {
       namespaced: f.scope === 'Namespaced',
     },
   };
+}
+
+function isFollowerType(type: PolicyType): boolean {
+  return type.target.group === '' && (FOLLOWER_KINDS as readonly string[]).includes(type.target.kind);
 }
 
 function statusKey(p: PolicyEntry): string {
