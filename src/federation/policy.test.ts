@@ -545,3 +545,52 @@ describe('planNamespace', () => {
 it('releases through the sync controller orphaning annotation', () => {
   expect(ORPHAN_ANNOTATION).toBe('kubefed.io/orphan');
 });
+
+describe('generated templates of claims', () => {
+  it('leave out the binding a cluster makes: volumeName and the binding annotations', () => {
+    const claims: PolicyType = {
+      ftcName: 'persistentvolumeclaims',
+      target: {
+        group: '',
+        version: 'v1',
+        kind: 'PersistentVolumeClaim',
+        resource: 'persistentvolumeclaims',
+        namespaced: true,
+      },
+      federated: {
+        group: 'types.kubefed.io',
+        version: 'v1beta1',
+        kind: 'FederatedPersistentVolumeClaim',
+        namespaced: true,
+      },
+    };
+    const claim: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: {
+        name: 'data',
+        namespace: 'app',
+        uid: 'u',
+        finalizers: ['kubernetes.io/pvc-protection'],
+        annotations: {
+          'pv.kubernetes.io/bind-completed': 'yes',
+          'pv.kubernetes.io/bound-by-controller': 'yes',
+          'volume.kubernetes.io/storage-provisioner': 'x',
+          keep: 'me',
+        },
+      },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '1Gi' } },
+        volumeName: 'pv-123',
+      },
+      status: { phase: 'Bound' },
+    };
+    expect(
+      generatedObject({ type: claims, object: claim, entry: pp('p', {}), clusters: [] }).spec.template,
+    ).toEqual({
+      metadata: { annotations: { keep: 'me' } },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    });
+  });
+});

@@ -4,11 +4,14 @@
  * Federated<Kind> objects of a real kubefed-controller-manager (--propagation-policies).
  * Placement is always cluster2/cluster3: the host (cluster1) holds the objects themselves.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FederatedObject } from '../../src/api/types.js';
 import type { KubeObject } from '../../src/kube/resource.js';
 import { apply, getObject, TestControlPlane, waitFor } from '../support/control-plane.js';
-import { kubectl, uniqueName } from '../support/local.js';
+import { kubectl, run, uniqueName } from '../support/local.js';
 
 const cp = new TestControlPlane({
   prefix: 'kf-pol',
@@ -394,5 +397,96 @@ describe('propagation policies', () => {
       'Ready False TypeNotEnabled',
     );
     expect(p.status?.conditions?.[0]?.message).toContain('kubefedctl enable CronJob');
+  });
+
+  it('propagates the objects of an ordinary Helm release unchanged, follows helm upgrade, and removes them at helm uninstall', async () => {
+    const ns = await namespace();
+    const chart = mkdtempSync(path.join(tmpdir(), 'kf-pol-chart-'));
+    mkdirSync(path.join(chart, 'templates'));
+    writeFileSync(path.join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: shop\nversion: 1.0.0\n');
+    writeFileSync(path.join(chart, 'values.yaml'), 'tag: "1"\n');
+    writeFileSync(
+      path.join(chart, 'templates', 'app.yaml'),
+      [
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata:',
+        '  name: {{ .Release.Name }}-settings',
+        '  labels: {app.kubernetes.io/instance: {{ .Release.Name }}, app.kubernetes.io/managed-by: {{ .Release.Service }}}',
+        'data: {currency: EUR}',
+        '---',
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata:',
+        '  name: {{ .Release.Name }}-web',
+        '  labels: {app.kubernetes.io/instance: {{ .Release.Name }}, app.kubernetes.io/managed-by: {{ .Release.Service }}}',
+        'spec:',
+        '  replicas: 1',
+        '  selector: {matchLabels: {app: shop}}',
+        '  template:',
+        '    metadata: {labels: {app: shop}}',
+        '    spec:',
+        '      containers:',
+        '        - name: web',
+        '          image: registry.invalid/shop:{{ .Values.tag }}',
+        '          envFrom: [{configMapRef: {name: {{ .Release.Name }}-settings}}]',
+        '',
+      ].join('\n'),
+    );
+    const helmHome = mkdtempSync(path.join(tmpdir(), 'kf-pol-helm-'));
+    const helm = async (...args: string[]) => {
+      const r = await run(path.join(path.dirname(inject('kubectl')), 'helm'), [...args, '--namespace', ns], {
+        env: {
+          ...process.env,
+          KUBECONFIG: inject('kubeconfig'),
+          HELM_KUBECONTEXT: 'cluster1',
+          HELM_CACHE_HOME: path.join(helmHome, 'cache'),
+          HELM_CONFIG_HOME: path.join(helmHome, 'config'),
+          HELM_DATA_HOME: path.join(helmHome, 'data'),
+        },
+      });
+      expect(r.code, r.stderr).toBe(0);
+    };
+    await apply(
+      'cluster1',
+      policy(ns, 'shop', {
+        resourceSelectors: ['apps/v1 Deployment', 'v1 ConfigMap'].map((t) => ({
+          apiVersion: t.split(' ')[0],
+          kind: t.split(' ')[1],
+          labelSelector: { matchLabels: { 'app.kubernetes.io/instance': 'shop' } },
+        })),
+        placement: placement('cluster2', 'cluster3'),
+      }),
+    );
+    await helm('install', 'shop', chart);
+
+    const host = (await getObject<Deployment>('cluster1', ['-n', ns, 'deployment', 'shop-web']))!;
+    for (const c of ['cluster2', 'cluster3']) {
+      const d = await memberCopy<Deployment>(
+        c,
+        ['-n', ns, 'deployment', 'shop-web'],
+        (x) => x.status?.readyReplicas === 1,
+        90_000,
+      );
+      expect(d.spec.template).toEqual(host.spec.template);
+      expect(d.metadata.annotations?.['meta.helm.sh/release-name']).toBe('shop');
+      expect(d.metadata.labels?.['app.kubernetes.io/managed-by']).toBe('Helm');
+      const cm = await memberCopy(c, ['-n', ns, 'configmap', 'shop-settings']);
+      expect(cm.data).toEqual({ currency: 'EUR' });
+    }
+
+    await helm('upgrade', 'shop', chart, '--set', 'tag=2');
+    for (const c of ['cluster2', 'cluster3'])
+      await memberCopy<Deployment>(
+        c,
+        ['-n', ns, 'deployment', 'shop-web'],
+        (d) => image(d) === 'registry.invalid/shop:2',
+      );
+
+    await helm('uninstall', 'shop', '--wait');
+    for (const c of ['cluster2', 'cluster3']) {
+      await absentFrom(c, ['-n', ns, 'deployment', 'shop-web']);
+      await absentFrom(c, ['-n', ns, 'configmap', 'shop-settings']);
+    }
   });
 });
