@@ -12,7 +12,7 @@ import {
   type Leader,
 } from './followers.js';
 import { ORPHAN_ANNOTATION } from './plan.js';
-import { GENERATED_BY_LABEL, type PolicyType } from './policy.js';
+import { GENERATED_BY_LABEL, RELEASING_ANNOTATION, type PolicyType } from './policy.js';
 
 const cluster = (name: string): KubeFedCluster => ({
   metadata: { name },
@@ -220,20 +220,28 @@ describe('planFollowers', () => {
     expect(plans).toEqual([{ type: CONFIGMAPS, name: 'shared', plan: { kind: 'delete' } }]);
   });
 
-  it('orphans the followers of a leader deleted with kubefed.io/orphan', () => {
+  it('marks orphaning the followers of a leader let go of with kubefed.io/orphan, and deletes them once it is gone', () => {
     const existing = followerObject(CONFIGMAPS, native('shared'), ['c1'], ['FederatedDeployment/web']);
-    const going = leader(
-      'web',
-      ['c1'],
-      { cm: 'shared' },
+    const types = (f: FederatedObject) => ({ ConfigMap: state(CONFIGMAPS, [native('shared')], [f]) });
+    const markers: Partial<FederatedObject['metadata']>[] = [
+      { annotations: { [ORPHAN_ANNOTATION]: 'true', [RELEASING_ANNOTATION]: 'true' } },
       { deletionTimestamp: 'now', annotations: { [ORPHAN_ANNOTATION]: 'true' } },
-    );
-    const { plans } = planFollowers({
-      ...base,
-      leaders: [going],
-      types: { ConfigMap: state(CONFIGMAPS, [native('shared')], [existing]) },
-    });
-    expect(plans).toEqual([{ type: CONFIGMAPS, name: 'shared', plan: { kind: 'release', orphan: true } }]);
+    ];
+    for (const marker of markers) {
+      const going = leader('web', ['c1'], { cm: 'shared' }, marker);
+      const marked = planFollowers({ ...base, leaders: [going], types: types(existing) }).plans[0]!.plan;
+      expect(marked.kind).toBe('update');
+      const object = (marked as { object: FederatedObject }).object;
+      expect(object.metadata.annotations?.[ORPHAN_ANNOTATION]).toBe('true');
+      // While the leader exists: kept (a reconcile seeing the leader live would not recreate it).
+      expect(planFollowers({ ...base, leaders: [going], types: types(object) }).plans).toEqual([
+        { type: CONFIGMAPS, name: 'shared', plan: { kind: 'unchanged' } },
+      ]);
+      // Once it is gone: deleted, and the mark leaves the member copies.
+      expect(planFollowers({ ...base, leaders: [], types: types(object) }).plans).toEqual([
+        { type: CONFIGMAPS, name: 'shared', plan: { kind: 'delete' } },
+      ]);
+    }
   });
 
   it('leaves an explicitly federated follower alone (user-written or policy-generated)', () => {

@@ -349,6 +349,20 @@ describe('planObject', () => {
     });
   });
 
+  it('takes back an object selected again before its release finished', () => {
+    const existing = generated();
+    existing.metadata.annotations = {
+      ...existing.metadata.annotations,
+      [ORPHAN_ANNOTATION]: 'true',
+      'policy.kubefed.io/releasing': 'true',
+    };
+    const { plan } = planObject({ ...base, object: deployment(), existing });
+    expect(plan.kind).toBe('update');
+    const annotations = (plan as { object: FederatedObject }).object.metadata.annotations;
+    expect(annotations?.[ORPHAN_ANNOTATION]).toBeUndefined();
+    expect(annotations?.['policy.kubefed.io/releasing']).toBeUndefined();
+  });
+
   it('switches to the policy of higher priority', () => {
     const higher = pp('q', { priority: 10, placement: { clusters: [{ name: 'c2' }] } });
     const { plan } = planObject({
@@ -537,6 +551,15 @@ describe('planNamespace', () => {
       }
     ).object;
     expect(planNamespace({ ...base, generated: [], existing })).toEqual({ kind: 'release', orphan: true });
+    // Not while a generated object is still being released, or a follower is left.
+    const releasing = {
+      ...gen('a', ['c1']),
+      metadata: { ...gen('a', ['c1']).metadata, deletionTimestamp: 'now' },
+    };
+    expect(planNamespace({ ...base, generated: [releasing], existing })).toEqual({ kind: 'unchanged' });
+    expect(planNamespace({ ...base, generated: [gen('f', ['c1'], 'follower')], existing })).toEqual({
+      kind: 'unchanged',
+    });
     expect(planNamespace({ ...base, generated: [], existing: undefined })).toEqual({ kind: 'none' });
   });
 });
@@ -592,5 +615,46 @@ describe('generated templates of claims', () => {
       metadata: { annotations: { keep: 'me' } },
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
     });
+  });
+});
+
+describe('invalid policies', () => {
+  const badOverrides = pp('p', {
+    overrides: [{ clusterName: 'c1', clusterOverrides: [{ op: 'move' as never, path: 'spec' }] }],
+  });
+
+  it('report overrides a Federated<Kind> would refuse, naming the field', () => {
+    const s = policyStatusOf({ entry: badOverrides, selected: [], disabledTypes: [], now: new Date() });
+    expect(s.conditions?.[0]).toMatchObject({ status: 'False', reason: 'InvalidOverrides' });
+    expect(s.conditions?.[0]?.message).toContain('spec.overrides[0].clusterOverrides[0]');
+  });
+
+  it('hold what they generated until fixed, instead of releasing it', () => {
+    const valid = pp('p', {});
+    const existing = generatedObject({
+      type: DEPLOYMENTS,
+      object: deployment(),
+      entry: valid,
+      clusters: CLUSTERS,
+    });
+    const { plan, entry } = planObject({
+      type: DEPLOYMENTS,
+      object: deployment(),
+      policies: [badOverrides],
+      existing,
+      clusters: CLUSTERS,
+    });
+    expect(plan).toEqual({ kind: 'unchanged' });
+    expect(entry?.policy).toBe(badOverrides.policy);
+    // Never generate from an invalid policy.
+    expect(
+      planObject({
+        type: DEPLOYMENTS,
+        object: deployment(),
+        policies: [badOverrides],
+        existing: undefined,
+        clusters: CLUSTERS,
+      }).plan,
+    ).toEqual({ kind: 'none' });
   });
 });

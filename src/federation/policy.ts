@@ -28,6 +28,7 @@ import type { ClusterOverride, FederatedObject, Overrides } from '../api/types.j
 import type { KubeObject } from '../kube/resource.js';
 import { contentObjectSkipReason, templateOf, type FederatedKindRef, type TargetKind } from './federate.js';
 import { computePlacement, type ControlPlaneScope } from './placement.js';
+import { validateOverrides } from './overrides.js';
 import { ORPHAN_ANNOTATION } from './plan.js';
 import { matches, parseLabelSelector } from './selector.js';
 
@@ -46,6 +47,11 @@ const CLAIM_BINDING_ANNOTATIONS = [
   'volume.kubernetes.io/storage-provisioner',
   'volume.kubernetes.io/selected-node',
 ];
+/**
+ * Set (with kubefed.io/orphan) on a generated leader that a policy lets go of, before it is
+ * deleted: its followers are marked orphaning while it still exists (federation/followers.ts).
+ */
+export const RELEASING_ANNOTATION = 'policy.kubefed.io/releasing';
 /** Set on member objects by the sync controller; never part of a template. */
 const MANAGED_LABEL = 'kubefed.io/managed';
 
@@ -81,8 +87,24 @@ export function selectorNamesType(
   return groupOf(sel.apiVersion) === type.target.group && sel.kind === type.target.kind;
 }
 
-/** Problems of a policy that stop it as a whole (each `<field>: <message>`). */
+/** Problems of a policy that stop it as a whole (each `<field>: <message>`): selectors, then overrides. */
 export function policyProblems(policy: PropagationPolicy): string[] {
+  return [...selectorProblems(policy), ...overrideProblems(policy)];
+}
+
+/**
+ * Overrides a Federated<Kind> would refuse (the webhook's checks): an op or path that can never
+ * apply, a path that ties copies to their federated object, one path twice in an entry.
+ */
+export function overrideProblems(policy: PropagationPolicy): string[] {
+  return (policy.spec?.overrides ?? []).flatMap((o, i) =>
+    validateOverrides([{ clusterName: 'c', clusterOverrides: o.clusterOverrides }], 'spec.overrides', {
+      perOperation: true,
+    }).map((e) => e.replace(/^spec\.overrides\[0\]/, `spec.overrides[${i}]`)),
+  );
+}
+
+function selectorProblems(policy: PropagationPolicy): string[] {
   const errors: string[] = [];
   (policy.spec?.resourceSelectors ?? []).forEach((sel, i) => {
     if (sel.labelSelector) {
@@ -347,6 +369,15 @@ export function planObject(input: ObjectPlanInput): { plan: ObjectPlan; entry?: 
   const entry = winningPolicy(input.policies, object, type);
   if (!entry) {
     if (!ours || existing!.metadata.deletionTimestamp) return { plan: { kind: 'none' } };
+    // Its policy became invalid (a typo in a selector or an override): hold what it generated
+    // until it is fixed, rather than let go of the member copies.
+    const holder = input.policies.find(
+      (p) =>
+        policyRef(p) === existing!.metadata.annotations?.[PROPAGATED_BY_ANNOTATION] &&
+        !p.policy.metadata.deletionTimestamp &&
+        policyProblems(p.policy).length > 0,
+    );
+    if (holder) return { entry: holder, plan: { kind: 'unchanged' } };
     const deletion = existing!.metadata.annotations?.[DELETION_POLICY_ANNOTATION] as
       DeletionPolicy | undefined;
     return { plan: { kind: 'release', orphan: deletion !== 'Delete' } };
@@ -373,6 +404,22 @@ export function planObject(input: ObjectPlanInput): { plan: ObjectPlan; entry?: 
     ...(scheduled ? { scheduled } : {}),
   });
   if (!existing) return { entry, plan: { kind: 'create', object: desired } };
+  // Selected again before its release finished (a retry): it is no longer being let go of.
+  if (existing.metadata.annotations?.[RELEASING_ANNOTATION] !== undefined) {
+    const annotations = { ...existing.metadata.annotations };
+    delete annotations[RELEASING_ANNOTATION];
+    delete annotations[ORPHAN_ANNOTATION];
+    return {
+      entry,
+      plan: {
+        kind: 'update',
+        object: updatedGenerated(
+          { ...existing, metadata: { ...existing.metadata, annotations } },
+          desired,
+        ) ?? { ...existing, metadata: { ...existing.metadata, annotations } },
+      },
+    };
+  }
   const updated = updatedGenerated(existing, desired);
   return { entry, plan: updated ? { kind: 'update', object: updated } : { kind: 'unchanged' } };
 }
@@ -434,10 +481,13 @@ export function policyStatusOf(input: PolicyStatusInput): PropagationPolicyStatu
     .sort((a, b) =>
       canonical([a.kind, a.namespace, a.name]).localeCompare(canonical([b.kind, b.namespace, b.name])),
     );
-  const problems = policyProblems(entry.policy);
+  const selectors = selectorProblems(entry.policy);
+  const overrides = overrideProblems(entry.policy);
   let condition: Omit<PolicyCondition, 'lastTransitionTime'>;
-  if (problems.length > 0) {
-    condition = { type: 'Ready', status: 'False', reason: 'InvalidSelector', message: problems.join('; ') };
+  if (selectors.length > 0) {
+    condition = { type: 'Ready', status: 'False', reason: 'InvalidSelector', message: selectors.join('; ') };
+  } else if (overrides.length > 0) {
+    condition = { type: 'Ready', status: 'False', reason: 'InvalidOverrides', message: overrides.join('; ') };
   } else if (disabledTypes.length > 0) {
     condition = {
       type: 'Ready',
@@ -497,7 +547,10 @@ export interface NamespacePlanInput {
   namespace: string;
   /** The federated Namespace type (the `namespaces` FederatedTypeConfig). */
   federatedNamespace: FederatedKindRef;
-  /** Generated Federated<Kind> objects in the namespace; those a policy generated count. */
+  /**
+   * Generated Federated<Kind> objects in the namespace (by policies and as followers, being
+   * deleted or not): the live policy-generated ones decide the placement.
+   */
   generated: readonly FederatedObject[];
   existing: FederatedObject | undefined;
   clusters: readonly KubeFedCluster[];
@@ -518,6 +571,9 @@ export function planNamespace(input: NamespacePlanInput): ObjectPlan {
   const live = input.generated.filter((g) => !g.metadata.deletionTimestamp && generatedBy(g) === 'policy');
   if (live.length === 0) {
     if (!existing || existing.metadata.deletionTimestamp) return { kind: 'none' };
+    // Held until every generated object is gone: while the namespace is federated, objects still
+    // being released keep their copies (without it, their placement would drop to no cluster).
+    if (input.generated.some((g) => generatedBy(g) !== undefined)) return { kind: 'unchanged' };
     return { kind: 'release', orphan: true };
   }
   const union = new Set<string>();

@@ -381,6 +381,36 @@ describe('propagation policies', () => {
     });
   });
 
+  it('reports invalid overrides and holds what the policy generated until they are fixed', async () => {
+    const ns = await namespace();
+    await kubectl('cluster1', ['-n', ns, 'create', 'configmap', 'held', '--from-literal=a=b']);
+    const spec = {
+      resourceSelectors: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'held' }],
+      placement: placement('cluster2'),
+    };
+    await apply('cluster1', policy(ns, 'held', spec));
+    await memberCopy('cluster2', ['-n', ns, 'configmap', 'held']);
+    await apply(
+      'cluster1',
+      policy(ns, 'held', {
+        ...spec,
+        overrides: [{ clusterName: 'cluster2', clusterOverrides: [{ path: 'data/a', value: 'c' }] }],
+      }),
+    );
+    const p = await policyStatus(
+      ns,
+      'held',
+      (x) => x.status?.conditions?.[0]?.reason === 'InvalidOverrides',
+      'Ready False InvalidOverrides',
+    );
+    expect(p.status?.conditions?.[0]?.message).toContain('spec.overrides[0].clusterOverrides[0].path');
+    const fed = await getObject<FederatedObject>('cluster1', ['-n', ns, cp.resource('configmaps'), 'held']);
+    expect(fed?.metadata.labels?.['kubefed.io/generated-by']).toBe('policy');
+    expect(fed?.metadata.annotations?.['kubefed.io/orphan']).toBeUndefined();
+    const copy = await memberCopy('cluster2', ['-n', ns, 'configmap', 'held']);
+    expect(copy.data).toEqual({ a: 'b' });
+  });
+
   it('reports a selected type that is not federated, naming kubefedctl enable', async () => {
     const ns = await namespace();
     await apply(

@@ -57,6 +57,7 @@ import {
   selectorNamesType,
   winningPolicy,
   PROPAGATED_BY_ANNOTATION,
+  RELEASING_ANNOTATION,
   type ObjectPlan,
   type PolicyEntry,
   type PolicyType,
@@ -338,21 +339,40 @@ export class PolicyController {
     const namespace = object?.metadata.namespace;
     if ((plan.kind === 'create' || plan.kind === 'update') && namespace && this.terminating(namespace))
       return done;
-    // A leader let go of with its member copies left in place keeps its followers' copies too:
-    // they are released (orphaned) before the leader goes, so no reconcile sees it gone first.
+    // A leader let go of with its member copies left in place keeps its followers' copies too: it
+    // is marked releasing (and orphaning) first, its followers are marked orphaning while it still
+    // exists, then it goes; the followers are deleted once it is gone.
     if (plan.kind === 'release' && plan.orphan && existing && namespace && isLeaderType(entry.type.target)) {
-      const orphaning: FederatedObject = {
-        ...existing,
-        metadata: {
-          ...existing.metadata,
-          deletionTimestamp: new Date().toISOString(),
-          annotations: { ...existing.metadata.annotations, [ORPHAN_ANNOTATION]: 'true' },
-        },
-      };
-      const followers = await this.reconcileFollowers(namespace, orphaning);
+      const client = new ResourceClient<FederatedObject>(this.options.host, entry.federatedRef);
+      let marked: FederatedObject;
+      try {
+        marked = await client.patch(
+          existing.metadata.name!,
+          'merge',
+          { metadata: { annotations: { [ORPHAN_ANNOTATION]: 'true', [RELEASING_ANNOTATION]: 'true' } } },
+          { namespace },
+        );
+      } catch (err) {
+        if (isNotFound(err)) return done;
+        throw err;
+      }
+      const followers = await this.reconcileFollowers(namespace, marked);
       if (followers.kind !== 'done') return followers;
     }
-    const result = await this.execute(entry, plan, key, existing);
+    let result: 'ok' | 'retry';
+    try {
+      result = await this.execute(entry, plan, key, existing);
+    } catch (err) {
+      // Refused (e.g. by validation or the admission webhook): say so where the user looks.
+      if (object && (plan.kind === 'create' || plan.kind === 'update'))
+        this.recorder.event(
+          object,
+          'Warning',
+          'GenerateFailed',
+          `${plan.kind === 'create' ? 'creating' : 'updating'} ${entry.type.federated.kind} ${key}: ${(err as Error).message}`,
+        );
+      throw err;
+    }
     if (result !== 'ok') return requeue;
     if (plan.kind === 'release' && object)
       this.recorder.event(
@@ -538,10 +558,10 @@ export class PolicyController {
   // ---- followers ----
 
   /**
-   * Generates, moves and removes the followers of the leaders of a namespace. `orphaning`: a leader
-   * about to be released with its member copies left, seen as such in place of the cached one.
+   * Generates, moves and removes the followers of the leaders of a namespace. `releasing`: a leader
+   * just marked releasing (the API server's answer), seen in place of the cached one, which may lag.
    */
-  private async reconcileFollowers(namespace: string, orphaning?: FederatedObject): Promise<ReconcileResult> {
+  private async reconcileFollowers(namespace: string, releasing?: FederatedObject): Promise<ReconcileResult> {
     if (this.terminating(namespace)) return done;
     const leaders: Leader[] = [];
     for (const e of this.types.values()) {
@@ -549,11 +569,11 @@ export class PolicyController {
       if (!e.federated.hasSynced()) return requeueAfter(NOT_SYNCED_RETRY_MS);
       for (const o of e.federated.store.byIndex('namespace', namespace)) {
         const replaced =
-          orphaning &&
-          orphaning.kind === o.kind &&
-          orphaning.metadata.name === o.metadata.name &&
-          orphaning.metadata.uid === o.metadata.uid;
-        leaders.push({ target: e.type.target, object: replaced ? orphaning : o });
+          releasing &&
+          e.type.federated.kind === releasing.kind &&
+          releasing.metadata.name === o.metadata.name &&
+          releasing.metadata.uid === o.metadata.uid;
+        leaders.push({ target: e.type.target, object: replaced ? releasing : o });
       }
     }
     if (leaders.length === 0 && !this.hasFollowers(namespace)) return done;
@@ -614,7 +634,7 @@ export class PolicyController {
       if (e === nsEntry || !e.federatedRef.namespaced) continue;
       if (!e.federated.hasSynced()) return requeueAfter(NOT_SYNCED_RETRY_MS);
       for (const o of e.federated.store.byIndex('namespace', namespace))
-        if (generatedBy(o) === 'policy') generated.push(o);
+        if (generatedBy(o) === 'policy' || generatedBy(o) === 'follower') generated.push(o);
     }
     if (!nsEntry.federated.hasSynced()) return requeueAfter(NOT_SYNCED_RETRY_MS);
     if (this.terminating(namespace)) return done;
