@@ -42,6 +42,7 @@ interface Flags {
   scope: 'Cluster' | 'Namespaced';
   identity?: string;
   unschedulableThreshold: number;
+  propagationPolicies: boolean;
 }
 
 const positive = (flag: string) => (v: string) => {
@@ -154,6 +155,11 @@ const program = new Command('kubefed-controller-manager')
       })
       .default(60_000, '60s'),
   )
+  .option(
+    '--propagation-policies',
+    'run the propagation policy controller: PropagationPolicy and ClusterPropagationPolicy propagate ordinary objects (docs/policies.md); needs a cluster-scoped control plane and read and patch access to the host objects of the types the policies name',
+    false,
+  )
   .action(async (flags: Flags) => {
     // The log level must be set before the first logger is created.
     process.env.KUBEFED_LOG_LEVEL = effectiveLogLevel({
@@ -222,6 +228,7 @@ const program = new Command('kubefed-controller-manager')
           memberQps: flags.memberQps,
           memberBurst: flags.memberBurst,
           unschedulableThresholdMs: flags.unschedulableThreshold,
+          propagationPolicies: flags.propagationPolicies,
           log,
         },
         abort.signal,

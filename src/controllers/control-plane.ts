@@ -37,6 +37,7 @@ import { DashboardServer } from '../dashboard/server.js';
 import { DashboardSource } from '../dashboard/source.js';
 import { ClusterHealthController, type HealthSettings } from './cluster/controller.js';
 import { MemberClients } from './cluster/member-clients.js';
+import { PolicyController } from './policy/controller.js';
 import { SchedulingController } from './scheduling/controller.js';
 import type { SyncSettings } from './sync/controller.js';
 import { TypeConfigController } from './typeconfig/controller.js';
@@ -69,6 +70,12 @@ export interface ControlPlaneOptions {
    * every API request for a bearer token, checked with TokenReview and SubjectAccessReview.
    */
   dashboard?: { host: string; port: number };
+  /**
+   * Run the propagation policy controller (`--propagation-policies`; docs/policies.md): it reads
+   * the host's objects of every type a policy names, so it needs host-wide read access (and patch,
+   * for its annotation) to them. Cluster-scoped control planes only.
+   */
+  propagationPolicies?: boolean;
   metrics?: Metrics;
   log: Logger;
 }
@@ -413,6 +420,24 @@ async function runControllers(options: ControlPlaneOptions, signal: AbortSignal)
   });
   manager.add(scheduling.controller);
 
+  let policies: PolicyController | undefined;
+  if (options.propagationPolicies && initial.scope !== 'Cluster') {
+    log.error(
+      'propagation policies need a cluster-scoped control plane (KubeFedConfig spec.scope Cluster); not starting the policy controller',
+    );
+  } else if (options.propagationPolicies) {
+    policies = new PolicyController({
+      host,
+      events: eventsClient,
+      kubefedNamespace: namespace,
+      scope: initial.scope,
+      informers: manager.informers,
+      metrics,
+      log: log.child({ controller: 'propagationpolicy' }),
+    });
+    manager.add(policies.controller);
+  }
+
   // The dashboard reads the informers above (and the types' ones as their controllers start); it
   // serves from the start, saying "standing by" while another replica leads.
   const dashboard = options.dashboard
@@ -438,6 +463,7 @@ async function runControllers(options: ControlPlaneOptions, signal: AbortSignal)
   } finally {
     await dashboard?.stop().catch(() => undefined);
     await scheduling.stop().catch(() => undefined);
+    await policies?.stop().catch(() => undefined);
     await typeConfigs.stopAll().catch(() => undefined);
     await recorder.flush().catch(() => undefined);
     await members.closeAll();

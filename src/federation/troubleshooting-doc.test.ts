@@ -86,6 +86,19 @@ const groups: Record<string, { reasons: string[]; expected: string[] }> = {
     ),
     expected: ['Running', 'NotRunning'],
   },
+  'PropagationPolicy reasons, conflict reasons and Events': {
+    reasons: [
+      ...reasonLiterals('src/federation/policy.ts'),
+      ...eventLiterals('src/controllers/policy/controller.ts'),
+    ],
+    expected: [
+      'TypeNotEnabled',
+      'FederatedObjectExists',
+      'Conflict',
+      'PropagationStopped',
+      'FollowerTypeNotEnabled',
+    ],
+  },
   'ReplicaSchedulingPreference reasons, per-cluster reasons and Events': {
     reasons: [
       ...reasonLiterals('src/controllers/scheduling/status.ts'),

@@ -403,6 +403,40 @@ describe('helm chart: lint and rendering', () => {
     }
   });
 
+  it('turns propagation policies on in cluster scope only, with host-wide read and patch', async () => {
+    const managerArgs = (objs: Obj[]) =>
+      podOf(find(objs, 'Deployment', 'kubefed-controller-manager')).containers[0]!.args;
+    const off = await render();
+    expect(managerArgs(off)).not.toContain('--propagation-policies');
+    const offGrants = grants(rules(find(off, 'ClusterRole', 'kubefed-role')));
+    expect([...offGrants].filter((g) => g.startsWith('*|') || g.startsWith('policy.kubefed.io'))).toEqual([]);
+    expect(offGrants).not.toContain('types.kubefed.io|*|delete');
+
+    const on = await render({ 'controllermanager.controller.propagationPolicies.enabled': 'true' });
+    expect(managerArgs(on)).toContain('--propagation-policies');
+    const onGrants = grants(rules(find(on, 'ClusterRole', 'kubefed-role')));
+    for (const g of [
+      'policy.kubefed.io|propagationpolicies|watch',
+      'policy.kubefed.io|clusterpropagationpolicies/status|update',
+      'types.kubefed.io|*|delete',
+      '*|*|list',
+      '*|*|patch',
+    ])
+      expect(onGrants, g).toContain(g);
+    expect(onGrants).not.toContain('*|*|create');
+    const help = await run(process.execPath, [MANAGER, '--help']);
+    expect(help.stdout).toContain('--propagation-policies');
+
+    const namespaced = await render(
+      { 'controllermanager.controller.propagationPolicies.enabled': 'true', 'global.scope': 'Namespaced' },
+      'kf-tenant',
+    );
+    expect(managerArgs(namespaced)).not.toContain('--propagation-policies');
+    expect(
+      [...grants(rules(find(namespaced, 'Role', 'kubefed-role')))].filter((g) => g.startsWith('*|')),
+    ).toEqual([]);
+  });
+
   it('leaves out the default FederatedTypeConfigs when federatedTypeConfigs.enabled=false', async () => {
     const objs = await render({ 'federatedTypeConfigs.enabled': 'false' });
     expect(objs.filter((o) => o.kind === 'FederatedTypeConfig')).toEqual([]);
