@@ -24,6 +24,7 @@ import {
   RELEASING_ANNOTATION,
   generatedBy,
   generatedTemplateOf,
+  ownerReferenceTo,
   updatedGenerated,
   type ObjectPlan,
   type PolicyType,
@@ -269,14 +270,7 @@ export function followerObject(
       ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
       labels: { [GENERATED_BY_LABEL]: 'follower' },
       annotations: { [LEADERS_ANNOTATION]: leaders.join(',') },
-      ownerReferences: [
-        {
-          apiVersion: type.target.group ? `${type.target.group}/${type.target.version}` : type.target.version,
-          kind: type.target.kind,
-          name: object.metadata.name!,
-          uid: object.metadata.uid!,
-        },
-      ],
+      ownerReferences: [ownerReferenceTo(object, type)],
     },
     spec: {
       template: generatedTemplateOf(object, type),

@@ -214,6 +214,16 @@ export function expandOverrides(
   return out.length > 0 ? out : undefined;
 }
 
+/** A generated object's reference to the host object it comes from (the garbage collector deletes it with that). */
+export function ownerReferenceTo(object: KubeObject, type: PolicyType) {
+  return {
+    apiVersion: type.target.group ? `${type.target.group}/${type.target.version}` : type.target.version,
+    kind: type.target.kind,
+    name: object.metadata.name!,
+    uid: object.metadata.uid!,
+  };
+}
+
 /** The template of a generated object: {@link templateOf}, less what KubeFed writes on the object. */
 export function generatedTemplateOf(obj: KubeObject, type: PolicyType): Record<string, unknown> {
   const template = templateOf(obj, type.target);
@@ -272,14 +282,7 @@ export function generatedObject(input: GeneratedInput): FederatedObject {
         [PROPAGATED_BY_ANNOTATION]: policyRef(entry),
         [DELETION_POLICY_ANNOTATION]: spec.deletionPolicy ?? 'Orphan',
       },
-      ownerReferences: [
-        {
-          apiVersion: type.target.group ? `${type.target.group}/${type.target.version}` : type.target.version,
-          kind: type.target.kind,
-          name: object.metadata.name!,
-          uid: object.metadata.uid!,
-        },
-      ],
+      ownerReferences: [ownerReferenceTo(object, type)],
     },
     spec: {
       template: generatedTemplateOf(object, type),
