@@ -24,6 +24,7 @@ import {
   getObject,
   propagation,
   CONFIGMAPS,
+  DEPLOYMENTS,
   TestControlPlane,
   waitFor,
   type TargetType,
@@ -33,13 +34,6 @@ import { installCrds, kubectl, run, uniqueName } from '../support/local.js';
 import { makeServingCert, startLocalWebhook, type LocalWebhook } from '../support/webhook.js';
 
 const SERVICES: TargetType = { version: 'v1', kind: 'Service', pluralName: 'services', scope: 'Namespaced' };
-const DEPLOYMENTS: TargetType = {
-  group: 'apps',
-  version: 'v1',
-  kind: 'Deployment',
-  pluralName: 'deployments',
-  scope: 'Namespaced',
-};
 const cp = new TestControlPlane({ prefix: 'kf-bad', types: [CONFIGMAPS, SERVICES, DEPLOYMENTS] });
 const kfns = cp.kfns;
 const FCM = cp.resource('configmaps');

@@ -7,16 +7,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FederatedObject } from '../../src/api/types.js';
 import type { KubeObject } from '../../src/kube/resource.js';
-import { apply, getObject, TestControlPlane, waitFor } from '../support/control-plane.js';
+import {
+  apply,
+  CONFIGMAPS,
+  DEPLOYMENTS,
+  getObject,
+  SECRETS,
+  TestControlPlane,
+  waitFor,
+} from '../support/control-plane.js';
 import { kubectl, uniqueName } from '../support/local.js';
 
 const cp = new TestControlPlane({
   prefix: 'kf-fol',
-  types: [
-    { group: 'apps', version: 'v1', kind: 'Deployment', pluralName: 'deployments', scope: 'Namespaced' },
-    { version: 'v1', kind: 'ConfigMap', pluralName: 'configmaps', scope: 'Namespaced' },
-    { version: 'v1', kind: 'Secret', pluralName: 'secrets', scope: 'Namespaced' },
-  ],
+  types: [DEPLOYMENTS, CONFIGMAPS, SECRETS],
   managerArgs: ['--propagation-policies'],
 });
 

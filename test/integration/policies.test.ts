@@ -10,16 +10,20 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FederatedObject } from '../../src/api/types.js';
 import type { KubeObject } from '../../src/kube/resource.js';
-import { apply, getObject, TestControlPlane, waitFor } from '../support/control-plane.js';
+import {
+  apply,
+  CONFIGMAPS,
+  DEPLOYMENTS,
+  getObject,
+  SECRETS,
+  TestControlPlane,
+  waitFor,
+} from '../support/control-plane.js';
 import { kubectl, run, uniqueName } from '../support/local.js';
 
 const cp = new TestControlPlane({
   prefix: 'kf-pol',
-  types: [
-    { group: 'apps', version: 'v1', kind: 'Deployment', pluralName: 'deployments', scope: 'Namespaced' },
-    { version: 'v1', kind: 'ConfigMap', pluralName: 'configmaps', scope: 'Namespaced' },
-    { version: 'v1', kind: 'Secret', pluralName: 'secrets', scope: 'Namespaced' },
-  ],
+  types: [DEPLOYMENTS, CONFIGMAPS, SECRETS],
   managerArgs: ['--propagation-policies'],
 });
 

@@ -11,6 +11,7 @@ import {
   getObject,
   MEMBERS,
   propagation,
+  SECRETS,
   TestControlPlane,
   waitFor,
   type TargetType,
@@ -18,7 +19,6 @@ import {
 import { ROLES } from '../support/convergence.js';
 import { kubectl } from '../support/local.js';
 
-const SECRETS: TargetType = { version: 'v1', kind: 'Secret', pluralName: 'secrets', scope: 'Namespaced' };
 const TYPES = [CONFIGMAPS, SECRETS, ROLES.target];
 const cp = new TestControlPlane({ prefix: 'kf-restart', types: TYPES });
 const PLACED = ['cluster2', 'cluster3'];

@@ -75,6 +75,21 @@ export const CONFIGMAPS: TargetType = {
   scope: 'Namespaced',
 };
 
+export const SECRETS: TargetType = {
+  version: 'v1',
+  kind: 'Secret',
+  pluralName: 'secrets',
+  scope: 'Namespaced',
+};
+
+export const DEPLOYMENTS: TargetType = {
+  group: 'apps',
+  version: 'v1',
+  kind: 'Deployment',
+  pluralName: 'deployments',
+  scope: 'Namespaced',
+};
+
 export const ftcName = (t: TargetType) => (t.group ? `${t.pluralName}.${t.group}` : t.pluralName);
 
 export interface ControlPlaneOptions {
