@@ -21,30 +21,16 @@ import { freePorts } from '../../src/cli/local/ports.js';
 import { defaultTypeConfigs } from '../../src/federation/typeconfig.js';
 import type { KubeObject } from '../../src/kube/resource.js';
 import { getObject, propagation, waitFor } from '../support/control-plane.js';
-import { kubectl, REPO_ROOT, run, uniqueName, type RunResult } from '../support/local.js';
+import { helm as runHelm, kubectl, REPO_ROOT, run, uniqueName } from '../support/local.js';
 
 const CHART = path.join(REPO_ROOT, 'charts', 'kubefed');
 const MANAGER = path.join(REPO_ROOT, 'dist', 'cli', 'controller-manager.js');
 const WEBHOOK = path.join(REPO_ROOT, 'dist', 'cli', 'webhook.js');
 const KUBEFEDCTL = path.join(REPO_ROOT, 'dist', 'cli', 'kubefedctl', 'main.js');
 
-const helmBinary = () => path.join(path.dirname(inject('kubectl')), 'helm');
-
 /** helm against cluster1 of the shared local clusters (HELM_* state in a temp dir of this run). */
 const helmHome = mkdtempSync(path.join(tmpdir(), 'kubefed-helm-'));
-function helm(args: readonly string[]): Promise<RunResult> {
-  return run(helmBinary(), args, {
-    env: {
-      ...process.env,
-      KUBECONFIG: inject('kubeconfig'),
-      HELM_KUBECONTEXT: 'cluster1',
-      HELM_CACHE_HOME: path.join(helmHome, 'cache'),
-      HELM_CONFIG_HOME: path.join(helmHome, 'config'),
-      HELM_DATA_HOME: path.join(helmHome, 'data'),
-    },
-    timeoutMs: 150_000,
-  });
-}
+const helm = (args: readonly string[]) => runHelm(helmHome, args, { timeoutMs: 150_000 });
 
 async function helmOk(args: readonly string[]): Promise<string> {
   const r = await helm(args);

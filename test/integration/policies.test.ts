@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FederatedObject } from '../../src/api/types.js';
 import type { KubeObject } from '../../src/kube/resource.js';
 import {
@@ -19,7 +19,7 @@ import {
   TestControlPlane,
   waitFor,
 } from '../support/control-plane.js';
-import { kubectl, run, uniqueName } from '../support/local.js';
+import { helm as runHelm, kubectl, uniqueName } from '../support/local.js';
 
 const cp = new TestControlPlane({
   prefix: 'kf-pol',
@@ -469,16 +469,7 @@ describe('propagation policies', () => {
     );
     const helmHome = mkdtempSync(path.join(tmpdir(), 'kf-pol-helm-'));
     const helm = async (...args: string[]) => {
-      const r = await run(path.join(path.dirname(inject('kubectl')), 'helm'), [...args, '--namespace', ns], {
-        env: {
-          ...process.env,
-          KUBECONFIG: inject('kubeconfig'),
-          HELM_KUBECONTEXT: 'cluster1',
-          HELM_CACHE_HOME: path.join(helmHome, 'cache'),
-          HELM_CONFIG_HOME: path.join(helmHome, 'config'),
-          HELM_DATA_HOME: path.join(helmHome, 'data'),
-        },
-      });
+      const r = await runHelm(helmHome, [...args, '--namespace', ns]);
       expect(r.code, r.stderr).toBe(0);
     };
     await apply(

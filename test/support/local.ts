@@ -48,6 +48,25 @@ export function kubefedLocal(args: readonly string[], opts: { timeoutMs?: number
   return run(process.execPath, [KUBEFED_LOCAL, ...args], opts);
 }
 
+/** helm against cluster1 of the shared local clusters, its HELM_* state in `home` (a temp dir of the run). */
+export function helm(
+  home: string,
+  args: readonly string[],
+  opts: { timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return run(path.join(path.dirname(inject('kubectl')), 'helm'), args, {
+    env: {
+      ...process.env,
+      KUBECONFIG: inject('kubeconfig'),
+      HELM_KUBECONTEXT: 'cluster1',
+      HELM_CACHE_HOME: path.join(home, 'cache'),
+      HELM_CONFIG_HOME: path.join(home, 'config'),
+      HELM_DATA_HOME: path.join(home, 'data'),
+    },
+    ...opts,
+  });
+}
+
 /** kubectl against the shared local clusters; throws with kubectl's stderr on failure. */
 export async function kubectl(context: string, args: readonly string[], input?: string): Promise<string> {
   const kubeconfig = inject('kubeconfig');
