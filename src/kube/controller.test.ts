@@ -309,7 +309,10 @@ describe('Controller', () => {
   it('enqueues the keys an informer event maps to, for adds, both sides of updates, and deletes', () => {
     let handlers: Parameters<Informer<KubeObject>['addHandlers']>[0] = {};
     const informer = {
-      addHandlers: (h: typeof handlers) => (handlers = h),
+      addHandlers: (h: typeof handlers) => {
+        handlers = h;
+        return () => undefined;
+      },
       hasSynced: () => true,
     } as unknown as Informer<KubeObject>;
     const { c } = controller({ reconcile: () => Promise.resolve(done) });
