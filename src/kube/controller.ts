@@ -13,11 +13,11 @@
  *   enqueues anything, and a watch declared after stop() adds no handler.
  * - The queue guarantees a key is never reconciled by two workers at once, that a key added during
  *   its reconcile is reconciled once more afterwards, and that failures back off per key.
- * - Errors are returned to the controller, not handled in reconcile: a reconcile that throws (or
- *   rejects) is logged once here (with its key), counted in
+ * - A reconcile catches only the errors it has an answer to (a conflict: `requeue`; not found:
+ *   `done`) and throws the rest back to the controller, never swallows them: a reconcile that
+ *   throws (or rejects) is logged once here (with its key), counted in
  *   `controller_runtime_reconcile_errors_total` and `controller_runtime_reconcile_total{result="error"}`,
- *   and retried with the key's backoff. One bad object never stops a controller. A reconcile
- *   catches only the errors it has an answer to (a conflict: `requeue`; not found: `done`).
+ *   and retried with the key's backoff. One bad object never stops a controller.
  */
 import type { EventHandlers, Informer, RemoveHandlers } from './informer.js';
 import { rootLogger, type Logger } from './log.js';
