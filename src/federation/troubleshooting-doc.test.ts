@@ -89,7 +89,9 @@ const groups: Record<string, { reasons: string[]; expected: string[] }> = {
   'PropagationPolicy reasons, conflict reasons and Events': {
     reasons: [
       ...reasonLiterals('src/federation/policy.ts'),
-      ...eventLiterals('src/controllers/policy/controller.ts'),
+      ...readdirSync(path.join(root, 'src/controllers/policy'))
+        .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+        .flatMap((f) => eventLiterals(`src/controllers/policy/${f}`)),
     ],
     expected: [
       'TypeNotEnabled',

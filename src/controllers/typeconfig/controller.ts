@@ -124,32 +124,14 @@ export class TypeConfigController {
       if (state.action === 'finalize') {
         await this.stopSync(name);
         if (name === NAMESPACES_FTC) this.enqueueOthers();
-        const finalizers = (ftc.metadata.finalizers ?? []).filter((f) => f !== FTC_FINALIZER);
-        await this.client.patch(
-          name,
-          'merge',
-          {
-            metadata: {
-              finalizers: finalizers.length ? finalizers : null,
-              resourceVersion: ftc.metadata.resourceVersion,
-            },
-          },
-          { namespace: ns },
+        await this.patchFinalizers(
+          ftc,
+          (ftc.metadata.finalizers ?? []).filter((f) => f !== FTC_FINALIZER),
         );
         return done;
       }
       if (state.addFinalizer) {
-        await this.client.patch(
-          name,
-          'merge',
-          {
-            metadata: {
-              finalizers: [...(ftc.metadata.finalizers ?? []), FTC_FINALIZER],
-              resourceVersion: ftc.metadata.resourceVersion,
-            },
-          },
-          { namespace: ns },
-        );
+        await this.patchFinalizers(ftc, [...(ftc.metadata.finalizers ?? []), FTC_FINALIZER]);
         if (name === NAMESPACES_FTC) this.enqueueOthers();
       }
       const generation = ftc.metadata.generation ?? 0;
@@ -162,39 +144,7 @@ export class TypeConfigController {
         await this.writeStatus(ftc, generation, false);
         return requeueAfter(MISSING_TYPE_RECHECK_MS);
       }
-      if (state.run && !this.running.has(name)) {
-        this.options.log.info({ type: name, generation }, 'starting sync controller');
-        const sync = new SyncController({
-          host: this.options.host,
-          ...(this.options.events ? { events: this.options.events } : {}),
-          kubefedNamespace: ns,
-          scope: this.options.scope,
-          typeConfig: ftc,
-          ...(namespacesFtc ? { namespaceFederatedType: namespacesFtc.spec.federatedType } : {}),
-          informers: this.options.informers,
-          members: this.options.members,
-          settings: this.options.syncSettings,
-          metrics: this.options.metrics,
-          log: this.options.log.child({ controller: 'sync', type: name }),
-        });
-        sync.start();
-        const collector = statusCollectionEnabled(ftc.spec)
-          ? new StatusController({
-              host: this.options.host,
-              kubefedNamespace: ns,
-              scope: this.options.scope,
-              typeConfig: ftc,
-              ...(namespacesFtc ? { namespaceFederatedType: namespacesFtc.spec.federatedType } : {}),
-              informers: this.options.informers,
-              members: this.options.members,
-              workers: this.options.statusWorkers?.() ?? 1,
-              metrics: this.options.metrics,
-              log: this.options.log.child({ controller: 'status', type: name }),
-            })
-          : undefined;
-        collector?.start();
-        this.running.set(name, { generation, sync, ...(collector ? { status: collector } : {}) });
-      }
+      if (state.run && !this.running.has(name)) this.startSync(ftc, namespacesFtc, generation);
       await this.writeStatus(ftc, generation, state.run);
     } catch (err) {
       // Gone meanwhile (the cache lags our own finalizer removal): its deletion event follows.
@@ -203,6 +153,61 @@ export class TypeConfigController {
       return requeue;
     }
     return done;
+  }
+
+  /** Sets the FTC's finalizers (none: null), guarded by the resourceVersion it was read at. */
+  private async patchFinalizers(ftc: FederatedTypeConfig, finalizers: string[]): Promise<void> {
+    await this.client.patch(
+      ftc.metadata.name!,
+      'merge',
+      {
+        metadata: {
+          finalizers: finalizers.length ? finalizers : null,
+          resourceVersion: ftc.metadata.resourceVersion,
+        },
+      },
+      { namespace: this.options.namespace },
+    );
+  }
+
+  /** Starts the type's sync controller, and its status controller when the FTC collects status. */
+  private startSync(
+    ftc: FederatedTypeConfig,
+    namespacesFtc: FederatedTypeConfig | undefined,
+    generation: number,
+  ): void {
+    const name = ftc.metadata.name!;
+    this.options.log.info({ type: name, generation }, 'starting sync controller');
+    const sync = new SyncController({
+      host: this.options.host,
+      ...(this.options.events ? { events: this.options.events } : {}),
+      kubefedNamespace: this.options.namespace,
+      scope: this.options.scope,
+      typeConfig: ftc,
+      ...(namespacesFtc ? { namespaceFederatedType: namespacesFtc.spec.federatedType } : {}),
+      informers: this.options.informers,
+      members: this.options.members,
+      settings: this.options.syncSettings,
+      metrics: this.options.metrics,
+      log: this.options.log.child({ controller: 'sync', type: name }),
+    });
+    sync.start();
+    const collector = statusCollectionEnabled(ftc.spec)
+      ? new StatusController({
+          host: this.options.host,
+          kubefedNamespace: this.options.namespace,
+          scope: this.options.scope,
+          typeConfig: ftc,
+          ...(namespacesFtc ? { namespaceFederatedType: namespacesFtc.spec.federatedType } : {}),
+          informers: this.options.informers,
+          members: this.options.members,
+          workers: this.options.statusWorkers?.() ?? 1,
+          metrics: this.options.metrics,
+          log: this.options.log.child({ controller: 'status', type: name }),
+        })
+      : undefined;
+    collector?.start();
+    this.running.set(name, { generation, sync, ...(collector ? { status: collector } : {}) });
   }
 
   /** Writes observedGeneration and what runs, when that changed. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { InvalidConfigError, parseKubeFedConfigFile, readKubeFedConfigFile } from './control-plane.js';
+import { InvalidConfigError, parseKubeFedConfigFile, readKubeFedConfigFile } from './kubefedconfig.js';
 
 const FILE = '/etc/kubefed/config.yaml';
 const parse = (text: string) => parseKubeFedConfigFile(text, FILE, 'kf-ns');
