@@ -1,7 +1,7 @@
 /**
  * The dispatcher: performs the planned actions (plan.ts) in member clusters and turns each result
- * into a cluster status. Every call runs under one deadline per pass (upstream: 30 s); a write that
- * overruns it is `<Op>TimedOut`. Actions of different clusters run concurrently, bounded.
+ * into a cluster status. Every member request of an action runs under the action's signal (a
+ * deadline; upstream: 30 s); a write that overruns it is `<Op>TimedOut`. Actions of different clusters run concurrently, bounded.
  */
 import { isAlreadyExists, isNotFound, KubeError } from '../../kube/errors.js';
 import type { KubeObject, ResourceClient } from '../../kube/resource.js';
@@ -115,7 +115,7 @@ export async function dispatchAction(action: ClusterAction, ctx: DispatchContext
       events: [{ type: 'Warning', reason: 'ClientRetrievalFailed', message }],
     };
   }
-  const ns = ctx.namespace ? { namespace: ctx.namespace } : {};
+  const ns = { ...(ctx.namespace ? { namespace: ctx.namespace } : {}), signal: ctx.signal };
   switch (action.kind) {
     case 'create': {
       try {
@@ -130,7 +130,7 @@ export async function dispatchAction(action: ClusterAction, ctx: DispatchContext
       }
       let existing: KubeObject;
       try {
-        existing = await client.get(ctx.name, { ...ns, signal: ctx.signal });
+        existing = await client.get(ctx.name, ns);
       } catch (err) {
         const message = (err as Error).message;
         return {
