@@ -90,19 +90,7 @@ export class SyncController {
     const { typeConfig, informers, host, kubefedNamespace, scope } = options;
     const t = typeConfig.spec.targetType;
     const f = typeConfig.spec.federatedType;
-    const targetApiVersion = t.group ? `${t.group}/${t.version}` : t.version;
-    this.target = {
-      ref: {
-        group: t.group ?? '',
-        version: t.version,
-        resource: t.pluralName,
-        namespaced: t.scope === 'Namespaced',
-      },
-      apiVersion: targetApiVersion,
-      kind: t.kind,
-      namespaceTarget: targetApiVersion === 'v1' && t.kind === 'Namespace',
-      statusCollection: statusCollectionEnabled(typeConfig.spec),
-    };
+    this.target = syncTargetOf(typeConfig);
     const federatedRef: ResourceRef = {
       group: f.group ?? '',
       version: f.version,
@@ -146,7 +134,7 @@ export class SyncController {
         scope,
         kubefedNamespace,
         this.target.ref,
-        UNREAD_MEMBER_FIELDS[`${targetApiVersion}/${t.kind}`],
+        UNREAD_MEMBER_FIELDS[`${this.target.apiVersion}/${t.kind}`],
       ),
       (o, cluster, deleted) => this.memberEvent(o, cluster, deleted),
       true,
@@ -177,6 +165,11 @@ export class SyncController {
       metrics: options.metrics,
       log: options.log,
     });
+    this.watch();
+  }
+
+  /** The events that bring a key to a pass. */
+  private watch(): void {
     this.federated.addHandlers(this.whileActive(this.federatedHandlers()));
     this.fedNamespaces?.addHandlers(
       this.whileActive({
@@ -378,6 +371,23 @@ export class SyncController {
     this.unlisted.add(key);
     return done;
   }
+}
+
+function syncTargetOf(typeConfig: FederatedTypeConfig): SyncTarget {
+  const t = typeConfig.spec.targetType;
+  const apiVersion = t.group ? `${t.group}/${t.version}` : t.version;
+  return {
+    ref: {
+      group: t.group ?? '',
+      version: t.version,
+      resource: t.pluralName,
+      namespaced: t.scope === 'Namespaced',
+    },
+    apiVersion,
+    kind: t.kind,
+    namespaceTarget: apiVersion === 'v1' && t.kind === 'Namespace',
+    statusCollection: statusCollectionEnabled(typeConfig.spec),
+  };
 }
 
 /** How long a reconcile waits for an unsynced cache before it requeues its key. */
