@@ -216,10 +216,10 @@ export class SyncReconciler {
     clusters: readonly KubeFedCluster[],
   ): { namespacePlacement?: readonly string[] | 'unfederated' } {
     const ns = fed.metadata.namespace;
-    if (!this.o.target.ref.namespaced || !ns || !this.o.fedNamespaces) return {};
+    if (!this.o.target.ref.namespaced || !ns) return {};
     return {
       namespacePlacement: namespacePlacementOf(
-        this.o.fedNamespaces.store.getByName(ns, ns),
+        this.o.fedNamespaces?.store.getByName(ns, ns),
         clusters,
         this.o.scope,
       ),
