@@ -309,7 +309,10 @@ describe('Controller', () => {
   it('enqueues the keys an informer event maps to, for adds, both sides of updates, and deletes', () => {
     let handlers: Parameters<Informer<KubeObject>['addHandlers']>[0] = {};
     const informer = {
-      addHandlers: (h: typeof handlers) => (handlers = h),
+      addHandlers: (h: typeof handlers) => {
+        handlers = h;
+        return () => undefined;
+      },
       hasSynced: () => true,
     } as unknown as Informer<KubeObject>;
     const { c } = controller({ reconcile: () => Promise.resolve(done) });
@@ -328,6 +331,106 @@ describe('Controller', () => {
     handlers.onAdd?.(obj('x'));
     expect(byName.queue.len()).toBe(1);
     expect(byName.hasSynced()).toBe(true);
+  });
+
+  /** An informer stand-in that keeps its handlers and delivers the events the test sends. */
+  function handlerSet(synced = true) {
+    type Handlers = Parameters<Informer<KubeObject>['addHandlers']>[0];
+    const handlers = new Set<Handlers>();
+    const informer = {
+      addHandlers: (h: Handlers) => {
+        const entry = { ...h };
+        handlers.add(entry);
+        return () => void handlers.delete(entry);
+      },
+      hasSynced: () => synced,
+    } as unknown as Informer<KubeObject>;
+    return {
+      informer,
+      handlers,
+      add: (o: KubeObject) => [...handlers].forEach((h) => h.onAdd?.(o)),
+      update: (a: KubeObject, b: KubeObject) => [...handlers].forEach((h) => h.onUpdate?.(a, b)),
+      remove: (o: KubeObject) => [...handlers].forEach((h) => h.onDelete?.(o)),
+    };
+  }
+  const named = (name: string): KubeObject => ({ metadata: { name, namespace: 'ns' } });
+
+  it('removes the handlers of every watch when it stops: an event after stop enqueues nothing', async () => {
+    const shared = handlerSet();
+    const seenByOwnHandlers: string[] = [];
+    const { c } = controller({ reconcile: () => Promise.resolve(done) });
+    c.watch(shared.informer);
+    c.watch(shared.informer, {
+      onUpdate: (_a, b) => {
+        seenByOwnHandlers.push(b.metadata.name!);
+        c.enqueue(`own/${b.metadata.name}`);
+      },
+    });
+    shared.update(named('a'), named('a'));
+    expect(c.queue.len()).toBe(2);
+    expect(shared.handlers.size).toBe(2);
+
+    const stopped = c.stop({ graceMs: 0 });
+    expect(shared.handlers.size).toBe(0);
+    shared.add(named('b'));
+    shared.update(named('c'), named('c'));
+    shared.remove(named('d'));
+    await stopped;
+    expect(seenByOwnHandlers).toEqual(['a']);
+    expect(c.queue.len()).toBe(0);
+
+    // A watch declared after stop (e.g. by a reconcile that was still running) adds nothing.
+    c.watch(shared.informer)();
+    expect(shared.handlers.size).toBe(0);
+  });
+
+  it('ends one watch before the controller stops, and its informer no longer counts for hasSynced', () => {
+    const synced = handlerSet(true);
+    const unsynced = handlerSet(false);
+    const { c } = controller({ reconcile: () => Promise.resolve(done) });
+    c.watch(synced.informer);
+    const unwatch = c.watch(unsynced.informer);
+    expect(c.hasSynced()).toBe(false);
+    unwatch();
+    unwatch();
+    expect(unsynced.handlers.size).toBe(0);
+    expect(synced.handlers.size).toBe(1);
+    expect(c.hasSynced()).toBe(true);
+    unsynced.add(named('x'));
+    expect(c.queue.len()).toBe(0);
+    synced.add(named('y'));
+    expect(c.queue.len()).toBe(1);
+  });
+
+  it('counts a reconcile that throws in the errors metric, logs it once, and backs its key off', async () => {
+    let calls = 0;
+    const { c, metrics, lines } = controller({
+      backoff: { baseMs: 300, maxMs: 1_000 },
+      reconcile: () => {
+        calls++;
+        return Promise.reject(new Error('the member refused the write'));
+      },
+    });
+    c.start();
+    c.enqueue('ns/a');
+    await until('the first failure to be requeued with backoff', () => c.queue.numRequeues('ns/a') === 1);
+    expect(calls).toBe(1);
+    expect(await sample(metrics, 'controller_runtime_reconcile_errors_total', { controller: 'test' })).toBe(
+      1,
+    );
+    expect(
+      await sample(metrics, 'controller_runtime_reconcile_total', { controller: 'test', result: 'error' }),
+    ).toBe(1);
+    const failures = lines.filter((l) => l.msg === 'reconcile failed');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ key: 'ns/a', err: { message: 'the member refused the write' } });
+    // The retry waits out the key's backoff (300 ms), not at once.
+    expect(c.queue.delayedCount()).toBe(1);
+    await until('the retry after the backoff', () => calls === 2);
+    await until('the second failure to be counted', () => c.queue.numRequeues('ns/a') === 2);
+    expect(await sample(metrics, 'controller_runtime_reconcile_errors_total', { controller: 'test' })).toBe(
+      2,
+    );
   });
 
   describe('detached reconciles (pipelining)', () => {

@@ -4,11 +4,22 @@
  * current state from caches, makes the world match, and says whether to look again. Events only
  * say "look again"; their payload is never handed to reconcile.
  *
- * The queue guarantees a key is never reconciled by two workers at once, that a key added during
- * its reconcile is reconciled once more afterwards, and that failures back off per key. A thrown
- * error is logged, counted and retried with backoff: one bad object never stops a controller.
+ * The contract a controller built on this kit relies on:
+ * - Watches are declared with the controller ({@link Controller.watch}): an informer and either a
+ *   mapping of its objects to keys, or the controller's own handlers where a mapping is not enough
+ *   (an update filter, a fan-out to every key). The handlers go on the (shared) informer and come
+ *   off it when the controller stops, or when the function `watch` returns is called (a watch that
+ *   ends before the controller, e.g. of a type that is no longer enabled). After stop() no event
+ *   enqueues anything, and a watch declared after stop() adds no handler.
+ * - The queue guarantees a key is never reconciled by two workers at once, that a key added during
+ *   its reconcile is reconciled once more afterwards, and that failures back off per key.
+ * - A reconcile catches only the errors it has an answer to (a conflict: `requeue`; not found:
+ *   `done`) and throws the rest back to the controller, never swallows them: a reconcile that
+ *   throws (or rejects) is logged once here (with its key), counted in
+ *   `controller_runtime_reconcile_errors_total` and `controller_runtime_reconcile_total{result="error"}`,
+ *   and retried with the key's backoff. One bad object never stops a controller.
  */
-import type { Informer } from './informer.js';
+import type { EventHandlers, Informer, RemoveHandlers } from './informer.js';
 import { rootLogger, type Logger } from './log.js';
 import {
   processMetrics,
@@ -87,13 +98,17 @@ const ABORTED_SETTLE_MS = 1000;
 /** Maps an object of an informer to the keys to reconcile; none (undefined or []) to ignore it. */
 export type KeysOf<T> = (obj: T) => string | string[] | undefined;
 
+/** Ends one watch of a controller (removes its handlers); calling it again does nothing. */
+export type Unwatch = () => void;
+
 export class Controller {
   readonly name: string;
   readonly queue: WorkQueue;
   private readonly workers: number;
   private readonly metrics: Metrics;
   private readonly log: Logger;
-  private readonly informers: Informer<KubeObject>[] = [];
+  /** The watches in force: their informers make {@link hasSynced}; stop() removes their handlers. */
+  private readonly watches = new Set<{ informer: Informer<KubeObject>; remove: RemoveHandlers }>();
   /** Aborted when stop() gives up waiting: the signal of every in-flight reconcile follows it. */
   private readonly stopping = new AbortController();
   /** Keys being reconciled, for the shutdown log. */
@@ -140,12 +155,28 @@ export class Controller {
   }
 
   /**
-   * Enqueues keys for every add/update/delete of the informer; `keys` maps an object to the keys to
-   * reconcile (default: its `namespace/name` key). Events only say "look again": reconcile reads
-   * state by key. Call before or after start(); objects already cached are enqueued at once.
+   * Watches an informer. With `keys` (default: the object's `namespace/name` key), every add, update
+   * (both sides) and delete enqueues the keys the object maps to. With handlers, the controller
+   * decides what an event enqueues (e.g. only some updates, or every key). Events only say "look
+   * again": reconcile reads state by key. Call before or after start(); objects already cached are
+   * delivered at once as adds. Returns the function that ends this watch before the controller does.
    */
-  watch<T extends KubeObject>(informer: Informer<T>, keys: KeysOf<T> = objectKey): void {
-    this.informers.push(informer as unknown as Informer<KubeObject>);
+  watch<T extends KubeObject>(informer: Informer<T>, keys?: KeysOf<T>): Unwatch;
+  watch<T extends KubeObject>(informer: Informer<T>, handlers: EventHandlers<T>): Unwatch;
+  watch<T extends KubeObject>(informer: Informer<T>, how: KeysOf<T> | EventHandlers<T> = objectKey): Unwatch {
+    if (this.stopped) return () => undefined;
+    const handlers = typeof how === 'function' ? this.keyHandlers(how) : how;
+    const remove = informer.addHandlers(handlers);
+    const entry = { informer: informer as unknown as Informer<KubeObject>, remove };
+    this.watches.add(entry);
+    return () => {
+      this.watches.delete(entry);
+      remove();
+    };
+  }
+
+  /** Handlers that enqueue the keys `keys` maps an event's object(s) to. */
+  private keyHandlers<T extends KubeObject>(keys: KeysOf<T>): EventHandlers<T> {
     const enqueue = (obj: T) => {
       let ks: string | string[] | undefined;
       try {
@@ -157,19 +188,20 @@ export class Controller {
       if (ks === undefined) return;
       for (const key of typeof ks === 'string' ? [ks] : ks) this.queue.add(key);
     };
-    informer.addHandlers({
+    return {
       onAdd: enqueue,
       onUpdate: (oldObj, newObj) => {
         enqueue(oldObj);
         enqueue(newObj);
       },
       onDelete: enqueue,
-    });
+    };
   }
 
-  /** Whether every informer given to {@link watch} has synced. */
+  /** Whether every informer of a current {@link watch} has synced. */
   hasSynced(): boolean {
-    return this.informers.every((i) => i.hasSynced());
+    for (const { informer } of this.watches) if (!informer.hasSynced()) return false;
+    return true;
   }
 
   /** Starts the workers (once; a stopped controller cannot start again). */
@@ -181,13 +213,18 @@ export class Controller {
   }
 
   /**
-   * Stops taking keys (keys still queued are dropped: level-triggered, they are seen again at the
-   * next start) and waits for in-flight reconciles. Past `graceMs` (default: the controller's
+   * Removes the handlers of every watch (at once: no event enqueues anything afterwards), stops
+   * taking keys (keys still queued are dropped: level-triggered, they are seen again at the next
+   * start) and waits for in-flight reconciles. Past `graceMs` (default: the controller's
    * `shutdownGraceMs`, 30 s) their signals are aborted and stop() waits at most one more second for
    * them; a reconcile that ignores its signal is abandoned, with an error logged.
    */
   stop(options: { graceMs?: number } = {}): Promise<void> {
-    this.stopped ??= this.shutDown(options.graceMs ?? this.options.shutdownGraceMs ?? 30_000);
+    if (!this.stopped) {
+      for (const w of this.watches) w.remove();
+      this.watches.clear();
+      this.stopped = this.shutDown(options.graceMs ?? this.options.shutdownGraceMs ?? 30_000);
+    }
     return this.stopped;
   }
 

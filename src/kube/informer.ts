@@ -25,6 +25,9 @@ export interface EventHandlers<T> {
   onDelete?(obj: T): void;
 }
 
+/** Removes handlers added by {@link Informer.addHandlers}; calling it again does nothing. */
+export type RemoveHandlers = () => void;
+
 export interface InformerOptions<T extends KubeObject> {
   client: ClusterClient;
   resource: ResourceRef;
@@ -83,7 +86,8 @@ function internValues(record: Record<string, unknown>): Record<string, unknown> 
 
 export class Informer<T extends KubeObject = KubeObject> {
   readonly store: Store<T>;
-  private readonly handlers: EventHandlers<T>[] = [];
+  /** One entry per addHandlers call (a Set: removing one while an event is delivered is safe). */
+  private readonly handlers = new Set<{ h: EventHandlers<T> }>();
   private readonly resourceClient: ResourceClient<T>;
   private stopController?: AbortController;
   private running?: Promise<void>;
@@ -125,11 +129,19 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   /**
    * Adds handlers. They first get an `onAdd` for every cached object (also for the pages of an
-   * initial list already in), so late subscribers see the same world as early ones.
+   * initial list already in), so late subscribers see the same world as early ones. Returns the
+   * function that removes them: a shared informer outlives the controllers that subscribe to it,
+   * so each removes its handlers when it stops. Once removed, handlers get no further event (not
+   * even the rest of an event being delivered).
    */
-  addHandlers(h: EventHandlers<T>): void {
-    this.handlers.push(h);
-    for (const obj of this.store.list()) this.call(h, 'onAdd', obj);
+  addHandlers(h: EventHandlers<T>): RemoveHandlers {
+    const entry = { h };
+    this.handlers.add(entry);
+    for (const obj of this.store.list()) {
+      if (!this.handlers.has(entry)) break;
+      this.call(h, 'onAdd', obj);
+    }
+    return () => void this.handlers.delete(entry);
   }
 
   /** Calls `f` once the initial list is in the cache (at once if it is). */
@@ -219,7 +231,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     kind: K,
     ...args: Parameters<NonNullable<EventHandlers<T>[K]>>
   ): void {
-    for (const h of this.handlers) this.call(h, kind, ...args);
+    for (const entry of this.handlers) this.call(entry.h, kind, ...args);
   }
 
   private async run(signal: AbortSignal): Promise<void> {

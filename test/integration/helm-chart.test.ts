@@ -21,7 +21,7 @@ import { freePorts } from '../../src/cli/local/ports.js';
 import { defaultTypeConfigs } from '../../src/federation/typeconfig.js';
 import type { KubeObject } from '../../src/kube/resource.js';
 import { getObject, propagation, waitFor } from '../support/control-plane.js';
-import { helm as runHelm, kubectl, REPO_ROOT, run, uniqueName } from '../support/local.js';
+import { helm as runHelm, installCrds, kubectl, REPO_ROOT, run, uniqueName } from '../support/local.js';
 
 const CHART = path.join(REPO_ROOT, 'charts', 'kubefed');
 const MANAGER = path.join(REPO_ROOT, 'dist', 'cli', 'controller-manager.js');
@@ -495,6 +495,9 @@ describe('helm chart: namespace-scoped install on cluster1, control plane under 
 
   beforeAll(async () => {
     [webhookPort = 0, metricsPort = 0] = await freePorts(2);
+    // --skip-crds: the CRDs are cluster-wide and installed here, not by this release (on clusters
+    // fresh for this file alone, no other test has installed them yet).
+    await installCrds();
     await helmOk([
       'install',
       release,

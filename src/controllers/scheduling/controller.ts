@@ -14,7 +14,8 @@
  * Triggers: the RSP, the federated object of the same key, member objects of the same key
  * (delayed, coalescing bursts), cluster readiness (every RSP, after the KubeFedConfig's
  * available/unavailable delay), FTC changes (every RSP). Pods that cannot be scheduled yet but
- * are younger than the threshold are looked at again when they reach it.
+ * are younger than the threshold are looked at again when they reach it. A failed write the
+ * reconcile has no answer to is thrown to the kit's controller (counted, logged, backed off).
  */
 import {
   FederatedTypeConfigDefinition,
@@ -47,22 +48,15 @@ import type { SharedInformers } from '../../kube/informers.js';
 import type { Logger } from '../../kube/log.js';
 import type { Metrics } from '../../kube/metrics.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
+import { objectKey, splitKey } from '../../kube/store.js';
 import type { MemberClients } from '../cluster/member-clients.js';
-import { managedCopySelection, MemberWatch, type ManagedCopyInformers } from '../cluster/member-watch.js';
+import { MemberWatch } from '../cluster/member-watch.js';
 import { NAMESPACES_FTC } from '../typeconfig/state.js';
-import {
-  rspStatusOf,
-  rspStatusChanged,
-  schedulableTargetOf,
-  type RspProblem,
-  type RspStatus,
-  type SchedulableTarget,
-} from './status.js';
+import { SchedulableTypes, type SchedulableType } from './schedulable-types.js';
+import { rspStatusOf, rspStatusChanged, type RspProblem, type RspStatus } from './status.js';
 
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods', namespaced: true };
-/** Member object events re-enqueue their RSP after this delay, coalescing bursts of status updates. */
-export const MEMBER_EVENT_DELAY_MS = 1_000;
-/** Pod lists per reconcile in flight at once. */
+/** How long listing a member's pods may take. */
 const POD_LIST_TIMEOUT_MS = 10_000;
 
 export interface SchedulingSettings {
@@ -85,12 +79,16 @@ export interface SchedulingControllerOptions {
   log: Logger;
 }
 
-interface TargetInformers {
-  ftcName: string;
-  target: SchedulableTarget;
-  federated: Informer<FederatedObject>;
-  /** Per member: the informer of its managed target objects, on that member's client. */
-  copies: ManagedCopyInformers;
+type TargetLookup =
+  | { kind: 'found'; entry: SchedulableType; fed: FederatedObject }
+  | { kind: 'waiting' }
+  | { kind: 'refused'; problem: RspProblem };
+
+/** The Ready member clusters, and the names of those an RSP schedules on. */
+interface SchedulingClusters {
+  kind: 'ok';
+  ready: KubeFedCluster[];
+  available: string[];
 }
 
 export class SchedulingController {
@@ -101,8 +99,7 @@ export class SchedulingController {
   private readonly secrets: Informer;
   private readonly rspClient: ResourceClient<ReplicaSchedulingPreference>;
   private readonly recorder: EventRecorder;
-  /** By federated kind (`FederatedDeployment`): the informers of the enabled schedulable type. */
-  private readonly targets = new Map<string, TargetInformers>();
+  private readonly types: SchedulableTypes;
   private readonly memberWatch: MemberWatch;
   private readonly thresholdMs: number;
 
@@ -130,20 +127,28 @@ export class SchedulingController {
     this.controller = new Controller({
       name: 'replicaschedulingpreference',
       workers: 2,
-      reconcile: (key) => this.reconcileSafely(key),
+      reconcile: (key) => this.reconcile(key),
       backoff: { baseMs: 1_000, maxMs: 60_000 },
       metrics: options.metrics,
       log: options.log,
     });
+    this.types = new SchedulableTypes({
+      host,
+      kubefedNamespace,
+      scope,
+      informers,
+      memberWatch: this.memberWatch,
+      ftcs: this.ftcs,
+      controller: this.controller,
+    });
 
-    const enqueue = (o: KubeObject) => this.controller.enqueue(keyOf(o));
-    this.rsps.addHandlers({ onAdd: enqueue, onUpdate: (_a, b) => enqueue(b), onDelete: enqueue });
-    this.ftcs.addHandlers({
+    this.controller.watch(this.rsps);
+    this.controller.watch(this.ftcs, {
       onAdd: () => this.typesChanged(),
       onUpdate: () => this.typesChanged(),
       onDelete: () => this.typesChanged(),
     });
-    this.clusters.addHandlers({
+    this.controller.watch(this.clusters, {
       onAdd: (c) => this.clusterChanged(c),
       onUpdate: (_a, c) => this.clusterChanged(c),
       onDelete: (c) => this.clusterChanged(c, true),
@@ -155,54 +160,12 @@ export class SchedulingController {
   }
 
   private enqueueAllAfter(ms: number): void {
-    for (const r of this.rsps.store.list()) this.controller.enqueueAfter(keyOf(r), ms);
+    for (const r of this.rsps.store.list()) this.controller.enqueueAfter(objectKey(r), ms);
   }
 
   /** FTCs decide which federated kinds are schedulable: follow them, then look at every RSP again. */
   private typesChanged(): void {
-    const wanted = new Map<string, { ftc: FederatedTypeConfig; target: SchedulableTarget }>();
-    const namespacesFtc = this.ftcs.store.getByName(NAMESPACES_FTC, this.options.kubefedNamespace);
-    for (const ftc of this.ftcs.store.list()) {
-      const target = schedulableTargetOf(ftc);
-      if (target && namespacesFtc && !ftc.metadata.deletionTimestamp && ftc.spec.propagation === 'Enabled')
-        wanted.set(target.federatedKind, { ftc, target });
-    }
-    for (const [kind, t] of this.targets) {
-      const w = wanted.get(kind);
-      if (!w || JSON.stringify(w.target) !== JSON.stringify(t.target)) {
-        t.copies.stop();
-        this.targets.delete(kind);
-      }
-    }
-    for (const [kind, { ftc, target }] of wanted) {
-      if (this.targets.has(kind)) continue;
-      const federated = this.options.informers.get<FederatedObject>(
-        this.options.host,
-        target.federatedRef,
-        this.options.scope === 'Namespaced' ? { namespace: this.options.kubefedNamespace } : {},
-      );
-      const entry: TargetInformers = {
-        ftcName: ftc.metadata.name!,
-        target,
-        federated,
-        copies: this.memberWatch.copies(
-          this.options.informers,
-          target.targetRef,
-          managedCopySelection(this.options.scope, this.options.kubefedNamespace, target.targetRef),
-          (o) => this.controller.enqueueAfter(keyOf(o), MEMBER_EVENT_DELAY_MS),
-        ),
-      };
-      // Handlers stay on shared informers: they act only while this entry is current.
-      const whileCurrent = (o: KubeObject) => {
-        if (this.targets.get(kind) === entry) this.controller.enqueue(keyOf(o));
-      };
-      federated.addHandlers({
-        onAdd: whileCurrent,
-        onUpdate: (_a, b) => whileCurrent(b),
-        onDelete: whileCurrent,
-      });
-      this.targets.set(kind, entry);
-    }
+    this.types.update();
     this.enqueueAllAfter(0);
   }
 
@@ -218,32 +181,11 @@ export class SchedulingController {
     return m.kind === 'ok' ? m.client : undefined;
   }
 
-  /** The informer of managed target objects in a Ready member (shared with the sync controller). */
-  private memberInformer(entry: TargetInformers, cluster: KubeFedCluster): Informer | undefined {
-    return entry.copies.get(cluster.metadata.name!);
-  }
-
-  private async reconcileSafely(key: string): Promise<ReconcileResult> {
-    try {
-      return await this.reconcile(key);
-    } catch (err) {
-      this.options.log.error({ err, key }, 'reconcile failed');
-      return requeue;
-    }
-  }
-
   private async reconcile(key: string): Promise<ReconcileResult> {
-    if (
-      !this.rsps.hasSynced() ||
-      !this.ftcs.hasSynced() ||
-      !this.clusters.hasSynced() ||
-      !this.secrets.hasSynced()
-    )
-      return requeueAfter(500);
+    const caches = [this.rsps, this.ftcs, this.clusters, this.secrets];
+    if (!caches.every((i) => i.hasSynced())) return requeueAfter(500);
     const rsp = this.rsps.store.get(key);
     if (!rsp || rsp.metadata.deletionTimestamp) return done; // deleting an RSP leaves its last split in place, as upstream
-    const [namespace, name] = splitKey(key);
-
     const problems = validateReplicaSchedulingPreference(rsp.spec);
     if (hasErrors(problems))
       return this.refuse(rsp, {
@@ -251,23 +193,65 @@ export class SchedulingController {
         problems: problems.filter((p) => p.severity === 'error'),
       });
 
-    const entry = this.targets.get(rsp.spec.targetKind);
-    if (!entry)
-      return this.refuse(rsp, {
-        reason: 'TargetTypeNotEnabled',
-        message: `no enabled FederatedTypeConfig federates ${rsp.spec.targetKind === 'FederatedDeployment' ? 'deployments.apps' : 'replicasets.apps'} as ${rsp.spec.targetKind} (with the "${NAMESPACES_FTC}" FTC); run kubefedctl enable ${rsp.spec.targetKind === 'FederatedDeployment' ? 'deployments.apps' : 'replicasets.apps'}`,
-      });
-    if (!entry.federated.hasSynced()) return requeueAfter(500);
+    const target = this.targetOf(rsp, key);
+    if (target.kind === 'refused') return this.refuse(rsp, target.problem);
+    if (target.kind === 'waiting') return requeueAfter(500);
+    const clusters = this.schedulingClusters(rsp, target.fed, key);
+    if (clusters.kind === 'refused') return this.refuse(rsp, clusters.problem);
+    const workloads = await this.observeWorkloads(target.entry, clusters, key);
+    if (!workloads) return requeueAfter(500);
+    const now = new Date();
+    const current = currentReplicaState(workloads, now, this.thresholdMs);
+
+    const plan = planReplicas({
+      key,
+      totalReplicas: rsp.spec.totalReplicas,
+      rebalance: rsp.spec.rebalance,
+      preferences: rsp.spec.clusters,
+      availableClusters: clusters.available,
+      currentReplicas: current.currentReplicas,
+      estimatedCapacity: current.estimatedCapacity,
+    });
+    const refused = await this.writeSplit(rsp, target, plan, key);
+    if (refused) return refused;
+    if ((await this.writeStatus(rsp, rspStatusOf({ rsp, plan, current, now }))) === 'conflict')
+      return requeue;
+    return current.recheckAfterMs !== undefined ? requeueAfter(current.recheckAfterMs) : done;
+  }
+
+  /** The enabled type and federated object an RSP schedules, or why there is none (yet). */
+  private targetOf(rsp: ReplicaSchedulingPreference, key: string): TargetLookup {
+    const entry = this.types.get(rsp.spec.targetKind);
+    if (!entry) {
+      const target = rsp.spec.targetKind === 'FederatedDeployment' ? 'deployments.apps' : 'replicasets.apps';
+      return {
+        kind: 'refused',
+        problem: {
+          reason: 'TargetTypeNotEnabled',
+          message: `no enabled FederatedTypeConfig federates ${target} as ${rsp.spec.targetKind} (with the "${NAMESPACES_FTC}" FTC); run kubefedctl enable ${target}`,
+        },
+      };
+    }
+    if (!entry.federated.hasSynced()) return { kind: 'waiting' };
     const fed = entry.federated.store.get(key);
     if (!fed || fed.metadata.deletionTimestamp)
-      return this.refuse(rsp, {
-        reason: 'TargetNotFound',
-        message: `${rsp.spec.targetKind} ${key} does not exist; create it with the same namespace and name as this preference`,
-      });
+      return {
+        kind: 'refused',
+        problem: {
+          reason: 'TargetNotFound',
+          message: `${rsp.spec.targetKind} ${key} does not exist; create it with the same namespace and name as this preference`,
+        },
+      };
+    return { kind: 'found', entry, fed };
+  }
 
-    // The clusters to schedule on.
-    const registered = this.clusters.store.list();
-    const ready = registered.filter(clusterIsReady);
+  /** The Ready clusters, and those of them to schedule on (narrowed by the target's clusterSelector). */
+  private schedulingClusters(
+    rsp: ReplicaSchedulingPreference,
+    fed: FederatedObject,
+    key: string,
+  ): SchedulingClusters | { kind: 'refused'; problem: RspProblem } {
+    const ready = this.clusters.store.list().filter(clusterIsReady);
     let available = ready.map((c) => c.metadata.name!);
     if (rsp.spec.intersectWithClusterSelector) {
       const placement = computePlacement({
@@ -277,24 +261,35 @@ export class SchedulingController {
         path: `${rsp.spec.targetKind} spec.placement`,
       });
       if (placement.kind === 'failed')
-        return this.refuse(rsp, { reason: 'InvalidClusterSelector', message: placement.message });
+        return { kind: 'refused', problem: { reason: 'InvalidClusterSelector', message: placement.message } };
       available = placement.clusters;
     }
     if (available.length === 0)
-      return this.refuse(rsp, {
-        reason: 'NoClusters',
-        message: rsp.spec.intersectWithClusterSelector
-          ? `no Ready cluster matches the clusterSelector of ${rsp.spec.targetKind} ${key}`
-          : 'no member cluster is Ready',
-      });
+      return {
+        kind: 'refused',
+        problem: {
+          reason: 'NoClusters',
+          message: rsp.spec.intersectWithClusterSelector
+            ? `no Ready cluster matches the clusterSelector of ${rsp.spec.targetKind} ${key}`
+            : 'no member cluster is Ready',
+        },
+      };
+    return { kind: 'ok', ready, available };
+  }
 
-    // What runs where now.
+  /** What runs where now, per available cluster; undefined while a member's cache is not synced. */
+  private async observeWorkloads(
+    entry: SchedulableType,
+    { ready, available }: SchedulingClusters,
+    key: string,
+  ): Promise<Map<string, MemberObservation> | undefined> {
+    const { namespace = '', name } = splitKey(key);
     const workloads = new Map<string, MemberObservation>();
     for (const cluster of ready) {
       if (!available.includes(cluster.metadata.name!)) continue;
-      const informer = this.memberInformer(entry, cluster);
+      const informer = entry.copies.get(cluster.metadata.name!);
       if (!informer) continue;
-      if (!informer.hasSynced()) return requeueAfter(500);
+      if (!informer.hasSynced()) return undefined;
       const object = informer.store.getByName(name, namespace);
       if (!object) continue;
       workloads.set(cluster.metadata.name!, {
@@ -302,19 +297,19 @@ export class SchedulingController {
         pods: podsNeeded(object) ? await this.listPods(cluster, namespace, object) : undefined,
       });
     }
-    const now = new Date();
-    const current = currentReplicaState(workloads, now, this.thresholdMs);
+    return workloads;
+  }
 
-    const plan = planReplicas({
-      key,
-      totalReplicas: rsp.spec.totalReplicas,
-      rebalance: rsp.spec.rebalance,
-      preferences: rsp.spec.clusters,
-      availableClusters: available,
-      currentReplicas: current.currentReplicas,
-      estimatedCapacity: current.estimatedCapacity,
-    });
-
+  /**
+   * Writes the planned split into the federated object when it changed. Returns the result to end
+   * the reconcile with (refused overrides, or a conflict to look again at), or undefined to go on.
+   */
+  private async writeSplit(
+    rsp: ReplicaSchedulingPreference,
+    { entry, fed }: { entry: SchedulableType; fed: FederatedObject },
+    plan: ReturnType<typeof planReplicas>,
+    key: string,
+  ): Promise<ReconcileResult | undefined> {
     // Clusters without a preference take no part: upstream leaves them out of the placement.
     const scheduled = new Map(
       plan.clusters.filter((c) => c.preference.source !== 'none').map((c) => [c.cluster, c.replicas]),
@@ -325,32 +320,29 @@ export class SchedulingController {
         reason: 'InvalidTargetOverrides',
         message: `${rsp.spec.targetKind} ${key} ${writeback.field}: ${writeback.message}`,
       });
-    if (writeback.kind === 'update') {
-      try {
-        await new ResourceClient<FederatedObject>(this.options.host, entry.target.federatedRef).update({
-          ...fed,
-          spec: { ...fed.spec, placement: writeback.placement, overrides: writeback.overrides },
-        });
-      } catch (err) {
-        if (isConflict(err) || isNotFound(err)) return requeue;
-        this.recorder.event(
-          rsp,
-          'Warning',
-          'UpdateFailed',
-          `updating ${rsp.spec.targetKind} ${key}: ${(err as Error).message}`,
-        );
-        throw err;
-      }
+    if (writeback.kind !== 'update') return undefined;
+    try {
+      await new ResourceClient<FederatedObject>(this.options.host, entry.target.federatedRef).update({
+        ...fed,
+        spec: { ...fed.spec, placement: writeback.placement, overrides: writeback.overrides },
+      });
+    } catch (err) {
+      if (isConflict(err) || isNotFound(err)) return requeue;
       this.recorder.event(
         rsp,
-        'Normal',
-        'Scheduled',
-        `${rsp.spec.targetKind} ${key}: ${[...scheduled].map(([c, n]) => `${c}=${n}`).join(', ')}`,
+        'Warning',
+        'UpdateFailed',
+        `updating ${rsp.spec.targetKind} ${key}: ${(err as Error).message}`,
       );
+      throw err;
     }
-    if ((await this.writeStatus(rsp, rspStatusOf({ rsp, plan, current, now }))) === 'conflict')
-      return requeue;
-    return current.recheckAfterMs !== undefined ? requeueAfter(current.recheckAfterMs) : done;
+    this.recorder.event(
+      rsp,
+      'Normal',
+      'Scheduled',
+      `${rsp.spec.targetKind} ${key}: ${[...scheduled].map(([c, n]) => `${c}=${n}`).join(', ')}`,
+    );
+    return undefined;
   }
 
   /** Lists the member's pods of a workload (its selector's matchLabels, as upstream). */
@@ -402,13 +394,4 @@ export class SchedulingController {
     }
     return 'written';
   }
-}
-
-function keyOf(o: KubeObject): string {
-  return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name!;
-}
-
-function splitKey(key: string): [string, string] {
-  const i = key.indexOf('/');
-  return [key.slice(0, i), key.slice(i + 1)];
 }

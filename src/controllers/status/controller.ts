@@ -10,7 +10,9 @@
  *
  * Informers are the shared ones the sync controller uses: the federated objects, KubeFedClusters
  * and their Secrets, FederatedNamespaces, and per Ready member the target type labelled
- * `kubefed.io/managed=true`. A member event reconciles its federated object at once.
+ * `kubefed.io/managed=true`. A member event reconciles its federated object at once. The host
+ * watches are the kit controller's (removed when it stops); a failed write is thrown to it
+ * (counted, logged, backed off).
  */
 import type { FederatedTypeConfig, KubeFedCluster } from '../../api/core.js';
 import type { FederatedObject } from '../../api/types.js';
@@ -37,6 +39,7 @@ import type { SharedInformers } from '../../kube/informers.js';
 import type { Logger } from '../../kube/log.js';
 import type { Metrics } from '../../kube/metrics.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
+import { objectKey } from '../../kube/store.js';
 import type { MemberClients } from '../cluster/member-clients.js';
 import { managedCopySelection, MemberWatch, type ManagedCopyInformers } from '../cluster/member-watch.js';
 import { federatedKeyOf, isIgnoredNamespace, targetNameOf } from '../sync/keys.js';
@@ -83,7 +86,7 @@ export class StatusController {
   private lastServedCheck = 0;
   /** False once the federated CRD was seen to drop `status.aggregate` (it predates the field). */
   private aggregateAccepted = true;
-  private active = true;
+  private unlisted?: UnlistedKeys;
 
   constructor(private readonly options: StatusControllerOptions) {
     const { typeConfig, informers, host, kubefedNamespace, scope } = options;
@@ -131,63 +134,44 @@ export class StatusController {
     this.controller = new Controller({
       name: this.name,
       workers: options.workers,
-      reconcile: (key) => this.reconcileSafely(key),
+      reconcile: (key) => this.reconcile(key),
       backoff: { baseMs: 1_000, maxMs: 60_000 },
       metrics: options.metrics,
       log: options.log,
     });
-    const enqueue = (o: KubeObject) => this.controller.enqueue(keyOf(o));
-    this.federated.addHandlers(
-      this.whileActive({ onAdd: enqueue, onUpdate: (_a, b) => enqueue(b), onDelete: enqueue }),
-    );
-    this.fedNamespaces?.addHandlers(
-      this.whileActive({
+    this.controller.watch(this.federated);
+    if (this.fedNamespaces)
+      this.controller.watch(this.fedNamespaces, {
         onAdd: (o) => this.enqueueNamespace(o),
         onUpdate: (_a, b) => this.enqueueNamespace(b),
         onDelete: (o) => this.enqueueNamespace(o),
-      }),
-    );
-    this.clusters.addHandlers(
-      this.whileActive({
-        onAdd: (c) => this.clusterChanged(c),
-        onUpdate: (_a, c) => this.clusterChanged(c),
-        onDelete: (c) => this.clusterChanged(c, true),
-      }),
-    );
+      });
+    this.controller.watch(this.clusters, {
+      onAdd: (c) => this.clusterChanged(c),
+      onUpdate: (_a, c) => this.clusterChanged(c),
+      onDelete: (c) => this.clusterChanged(c, true),
+    });
   }
 
   start(): void {
     this.controller.start();
   }
 
+  /** Stops the controller, which removes its handlers from the shared informers. */
   async stop(): Promise<void> {
-    this.active = false;
     this.copies.stop();
     await this.controller.stop({ graceMs: 5_000 });
   }
 
-  /** Handlers stay on shared informers after stop (they cannot be removed): they go quiet instead. */
-  private whileActive<T>(h: {
-    onAdd?(o: T): void;
-    onUpdate?(a: T, b: T): void;
-    onDelete?(o: T): void;
-  }): typeof h {
-    return {
-      onAdd: (o) => this.active && h.onAdd?.(o),
-      onUpdate: (a, b) => this.active && h.onUpdate?.(a, b),
-      onDelete: (o) => this.active && h.onDelete?.(o),
-    };
-  }
-
   private enqueueAll(): void {
-    for (const o of this.federated.store.list()) this.controller.enqueue(keyOf(o));
+    for (const o of this.federated.store.list()) this.controller.enqueue(objectKey(o));
   }
 
   private enqueueNamespace(fns: FederatedObject): void {
     const ns = fns.metadata.namespace;
     if (!ns) return;
     for (const o of this.federated.store.list())
-      if (o.metadata.namespace === ns) this.controller.enqueue(keyOf(o));
+      if (o.metadata.namespace === ns) this.controller.enqueue(objectKey(o));
   }
 
   /** A cluster that turns Ready or not, joins or leaves changes every object's view. */
@@ -224,8 +208,8 @@ export class StatusController {
       this.options.scope === 'Namespaced' ? { namespace: this.options.kubefedNamespace } : {},
     );
     // Someone else changing or deleting a status object: put it back.
-    const changed = (o: StatusObject) => this.controller.enqueue(keyOf(o));
-    informer.addHandlers(this.whileActive({ onUpdate: (_a, b) => changed(b), onDelete: changed }));
+    const changed = (o: StatusObject) => this.controller.enqueue(objectKey(o));
+    this.controller.watch(informer, { onUpdate: (_a, b) => changed(b), onDelete: changed });
     this.statusObjects = informer;
     return informer;
   }
@@ -247,20 +231,10 @@ export class StatusController {
     }
   }
 
-  private async reconcileSafely(key: string): Promise<ReconcileResult> {
-    try {
-      return await this.reconcile(key);
-    } catch (err) {
-      this.options.log.error({ err, key, type: this.name }, 'status reconcile failed');
-      return requeue;
-    }
-  }
-
-  private unlisted?: UnlistedKeys;
-
   /** A key waits for the federated objects' initial list to end, then is queued again. */
   private parkUntilListed(key: string): ReconcileResult {
-    this.unlisted ??= new UnlistedKeys(this.federated, (k) => this.active && this.controller.enqueue(k));
+    // After stop() the queue ignores the keys handed back.
+    this.unlisted ??= new UnlistedKeys(this.federated, (k) => this.controller.enqueue(k));
     this.unlisted.add(key);
     return done;
   }
@@ -379,8 +353,4 @@ export class StatusController {
       throw err;
     }
   }
-}
-
-function keyOf(o: KubeObject): string {
-  return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name!;
 }
