@@ -21,7 +21,7 @@ import type { SharedInformers } from '../../kube/informers.js';
 import type { Logger } from '../../kube/log.js';
 import type { Metrics } from '../../kube/metrics.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
-import { NAMESPACE_INDEX } from '../../kube/store.js';
+import { NAMESPACE_INDEX, objectKey } from '../../kube/store.js';
 import type { MemberClients } from '../cluster/member-clients.js';
 import { managedCopySelection, MemberWatch, type ManagedCopyInformers } from '../cluster/member-watch.js';
 import { statusCollectionEnabled } from '../status/status-type.js';
@@ -170,36 +170,31 @@ export class SyncController {
 
   /** The events that bring a key to a pass. */
   private watch(): void {
-    this.federated.addHandlers(this.whileActive(this.federatedHandlers()));
-    this.fedNamespaces?.addHandlers(
-      this.whileActive({
+    this.controller.watch(this.federated, this.federatedHandlers());
+    if (this.fedNamespaces)
+      this.controller.watch(this.fedNamespaces, {
         onAdd: (o) => this.enqueueNamespace(o),
         onUpdate: (a, b) => {
           this.enqueueNamespace(a);
           this.enqueueNamespace(b);
         },
         onDelete: (o) => this.enqueueNamespace(o),
-      }),
-    );
-    this.clusters.addHandlers(
-      this.whileActive({
-        onAdd: (c) => this.clusterChanged(c),
-        onUpdate: (_a, c) => this.clusterChanged(c),
-        onDelete: (c) => this.clusterChanged(c, true),
-      }),
-    );
+      });
+    this.controller.watch(this.clusters, {
+      onAdd: (c) => this.clusterChanged(c),
+      onUpdate: (_a, c) => this.clusterChanged(c),
+      onDelete: (c) => this.clusterChanged(c, true),
+    });
     // A credential change rebuilds the member client: move the member informers onto the new one.
-    this.secrets.addHandlers(
-      this.whileActive({
-        onUpdate: (_a, secret) => {
-          for (const c of this.clusters.store.list()) {
-            if (c.spec?.secretRef?.name !== secret.metadata.name || !clusterIsReady(c)) continue;
-            this.copies.get(c.metadata.name!);
-            this.enqueueAllAfter(this.options.settings().availableDelayMs);
-          }
-        },
-      }),
-    );
+    this.controller.watch(this.secrets, {
+      onUpdate: (_a, secret) => {
+        for (const c of this.clusters.store.list()) {
+          if (c.spec?.secretRef?.name !== secret.metadata.name || !clusterIsReady(c)) continue;
+          this.copies.get(c.metadata.name!);
+          this.enqueueAllAfter(this.options.settings().availableDelayMs);
+        }
+      },
+    });
   }
 
   start(): void {
@@ -214,21 +209,8 @@ export class SyncController {
     await this.recorder.flush().catch(() => undefined);
   }
 
-  /** Handlers stay on shared informers after stop (they cannot be removed): they go quiet instead. */
-  private whileActive<T>(h: {
-    onAdd?(o: T): void;
-    onUpdate?(a: T, b: T): void;
-    onDelete?(o: T): void;
-  }): typeof h {
-    return {
-      onAdd: (o) => this.active && h.onAdd?.(o),
-      onUpdate: (a, b) => this.active && h.onUpdate?.(a, b),
-      onDelete: (o) => this.active && h.onDelete?.(o),
-    };
-  }
-
   private federatedHandlers() {
-    const add = (o: FederatedObject) => this.controller.enqueue(keyOf(o));
+    const add = (o: FederatedObject) => this.controller.enqueue(objectKey(o));
     return {
       onAdd: add,
       onUpdate: (a: FederatedObject, b: FederatedObject) => {
@@ -241,7 +223,7 @@ export class SyncController {
   private enqueueNamespace(fns: FederatedObject): void {
     const ns = fns.metadata.namespace;
     if (!ns) return;
-    for (const o of this.federated.store.byIndex(NAMESPACE_INDEX, ns)) this.controller.enqueue(keyOf(o));
+    for (const o of this.federated.store.byIndex(NAMESPACE_INDEX, ns)) this.controller.enqueue(objectKey(o));
   }
 
   /** Looks at every federated object again (e.g. a setting that changes their status changed). */
@@ -250,7 +232,7 @@ export class SyncController {
   }
 
   private enqueueAllAfter(ms: number): void {
-    for (const o of this.federated.store.list()) this.controller.enqueueAfter(keyOf(o), ms);
+    for (const o of this.federated.store.list()) this.controller.enqueueAfter(objectKey(o), ms);
   }
 
   /** Keeps a member informer per Ready cluster; a readiness change looks at every object again. */
@@ -399,8 +381,4 @@ function syncedWithin(informer: Pick<Informer, 'waitForSync'>, ms: number): Prom
     () => true,
     () => false,
   );
-}
-
-function keyOf(o: KubeObject): string {
-  return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name!;
 }
