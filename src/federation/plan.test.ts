@@ -5,6 +5,7 @@ import type { KubeObject } from '../kube/resource.js';
 import {
   metadataEquivalent,
   planForExisting,
+  planPass,
   planPropagation,
   type ClusterAction,
   type PlanInput,
@@ -753,5 +754,63 @@ describe('metadataEquivalent', () => {
   ])('%s ⇒ %s', (_name, a, b, expected) => {
     expect(metadataEquivalent(a, b)).toBe(expected);
     expect(metadataEquivalent(b, a)).toBe(expected);
+  });
+});
+
+describe('planPass: the decisions of one pass', () => {
+  const clusters = [kfc('c1'), kfc('c2'), kfc('c3', false)];
+  const base = (f: FederatedObject) => ({
+    federated: f,
+    clusters,
+    scope: 'Cluster' as const,
+    render: (c: string) => rendered(f, c),
+    observed: new Map<string, KubeObject | undefined>(),
+    adoptResources: 'Disabled' as const,
+  });
+
+  it('adds the finalizer first on an object without it, and creates in every placed Ready cluster', () => {
+    const f = fedDeploy({ finalizers: [] }, { placement: { clusters: [{ name: 'c1' }, { name: 'c3' }] } });
+    const p = planPass(base(f));
+    if (p.kind !== 'planned') throw new Error(p.kind);
+    expect(p.ensureFinalizer).toBe(true);
+    expect(p.placement.ready).toEqual(['c1']);
+    expect(p.plan.actions.map((a) => `${a.kind}:${a.cluster}`)).toEqual(['create:c1', 'skip:c3']);
+  });
+
+  it('never adds the finalizer to an object being deleted', () => {
+    const f = fedDeploy({ finalizers: [], deletionTimestamp: '2026-01-01T00:00:00Z' });
+    const p = planPass(base(f));
+    expect(p.ensureFinalizer).toBe(false);
+    expect(p.kind === 'planned' && p.plan.mode).toBe('finished');
+  });
+
+  it('reports a placement that cannot be computed, with a status only while not deleting', () => {
+    const bad = { placement: { clusterSelector: { matchLabels: { 'bad key!': 'x' } } } };
+    const live = planPass(base(fedDeploy({}, bad)));
+    expect(live).toMatchObject({ kind: 'placementFailed', writeStatus: true, ensureFinalizer: false });
+    const deleting = planPass(base(fedDeploy({ deletionTimestamp: '2026-01-01T00:00:00Z' }, bad)));
+    expect(deleting).toMatchObject({ kind: 'placementFailed', writeStatus: false });
+  });
+
+  it('names unknown clusters to warn of, except while deleting', () => {
+    const spec = { placement: { clusters: [{ name: 'c1' }, { name: 'nope' }] } };
+    const live = planPass(base(fedDeploy({}, spec)));
+    expect(live.kind === 'planned' && live.unknownClusters).toEqual(['nope']);
+    const deleting = planPass(base(fedDeploy({ deletionTimestamp: '2026-01-01T00:00:00Z' }, spec)));
+    expect(deleting.kind === 'planned' && deleting.unknownClusters).toEqual([]);
+  });
+
+  it('places nothing in a namespace that is not federated (cluster scope) and says why', () => {
+    const p = planPass({ ...base(fedDeploy()), namespacePlacement: 'unfederated' });
+    if (p.kind !== 'planned') throw new Error(p.kind);
+    expect(p.placement.reason).toBe('NamespaceNotFederated');
+    expect(p.plan.actions).toEqual([]);
+  });
+
+  it('limits placement to the FederatedNamespace clusters', () => {
+    const p = planPass({ ...base(fedDeploy()), namespacePlacement: ['c2'] });
+    if (p.kind !== 'planned') throw new Error(p.kind);
+    expect(p.placement.clusters).toEqual(['c2']);
+    expect(p.plan.actions.map((a) => `${a.kind}:${a.cluster}`)).toEqual(['create:c2']);
   });
 });

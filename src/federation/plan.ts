@@ -37,7 +37,7 @@ import type { KubeFedCluster } from '../api/core.js';
 import type { FederatedObject } from '../api/types.js';
 import type { KubeObject } from '../kube/resource.js';
 import { cloneJson } from './jsonpointer.js';
-import { clusterIsReady } from './placement.js';
+import { clusterIsReady, computePlacement, type ControlPlaneScope, type PlacementOk } from './placement.js';
 import { MANAGED_LABEL, type RenderOutcome } from './render.js';
 import { PROPAGATED_KEYS_ANNOTATION, retainMemberFields, type PropagatedKeys } from './retain.js';
 import type { PropagationStatus } from './status.js';
@@ -327,4 +327,54 @@ function withoutManagedLabel(obj: KubeObject): KubeObject {
   if (Object.keys(labels).length > 0) copy.metadata.labels = labels;
   else delete copy.metadata.labels;
   return copy;
+}
+
+/** What a pass read (caches, the recorded version); {@link planPass} decides everything from it. */
+export interface PassInput extends Omit<PlanInput, 'placement'> {
+  scope: ControlPlaneScope;
+  /** Namespaced types: the FederatedNamespace's clusters, or `'unfederated'` (placement.ts). */
+  namespacePlacement?: readonly string[] | 'unfederated';
+}
+
+/**
+ * A pass's decisions: whether the finalizer must be added first (before any member write), the
+ * placement, and one action per cluster; or why no placement could be computed.
+ */
+export type PassPlan =
+  | {
+      kind: 'placementFailed';
+      ensureFinalizer: boolean;
+      message: string;
+      /** The status says why (not while the object is being deleted). */
+      writeStatus: boolean;
+    }
+  | {
+      kind: 'planned';
+      ensureFinalizer: boolean;
+      placement: PlacementOk;
+      /** Names in spec.placement.clusters that are not joined, to warn of (not while deleting). */
+      unknownClusters: string[];
+      plan: PropagationPlan;
+    };
+
+export function planPass(input: PassInput): PassPlan {
+  const { federated } = input;
+  const deleting = !!federated.metadata.deletionTimestamp;
+  const ensureFinalizer = !deleting && !federated.metadata.finalizers?.includes(SYNC_FINALIZER);
+  const placement = computePlacement({
+    placement: federated.spec?.placement,
+    clusters: input.clusters,
+    scope: input.scope,
+    ...(input.namespacePlacement !== undefined ? { namespacePlacement: input.namespacePlacement } : {}),
+  });
+  if (placement.kind === 'failed')
+    return { kind: 'placementFailed', ensureFinalizer, message: placement.message, writeStatus: !deleting };
+  const { scope: _scope, namespacePlacement: _ns, ...rest } = input;
+  return {
+    kind: 'planned',
+    ensureFinalizer,
+    placement,
+    unknownClusters: deleting ? [] : placement.unknownClusters,
+    plan: planPropagation({ ...rest, placement }),
+  };
 }

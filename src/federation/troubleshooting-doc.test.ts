@@ -64,7 +64,11 @@ const groups: Record<string, { reasons: string[]; expected: string[] }> = {
     expected: ['ManagedLabelFalse', 'ApplyOverridesFailed'],
   },
   'sync controller Events': {
-    reasons: [...dispatchEventReasons(), ...eventLiterals('src/controllers/sync/controller.ts')],
+    reasons: [
+      ...dispatchEventReasons(),
+      ...eventLiterals('src/controllers/sync/controller.ts'),
+      ...eventLiterals('src/controllers/sync/reconciler.ts'),
+    ],
     expected: ['CreateInCluster', 'UpdateInClusterFailed', 'DeleteOptionsInvalid', 'WaitForRemovalInCluster'],
   },
   'KubeFedCluster condition reasons and Events': {

@@ -68,6 +68,8 @@ export interface WriteOptions {
   namespace?: string;
   fieldManager?: string;
   dryRun?: boolean;
+  /** Aborts the request (and its retries). */
+  signal?: AbortSignal;
 }
 
 export interface DeleteOptions {
@@ -77,6 +79,8 @@ export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
   /** Server-side dry run: admission and validation, nothing deleted. */
   dryRun?: boolean;
+  /** Aborts the request (and its retries). */
+  signal?: AbortSignal;
 }
 
 export type PatchType = 'merge' | 'json' | 'strategic';
@@ -180,6 +184,7 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
       path: resourcePath(this.ref, this.ns(opts.namespace, obj)),
       query: writeQuery(opts),
       body: obj,
+      ...signalOf(opts),
     });
   }
 
@@ -190,6 +195,7 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
       path: resourcePath(this.ref, this.ns(opts.namespace, obj), this.nameOf(obj)),
       query: writeQuery(opts),
       body: obj,
+      ...signalOf(opts),
     });
   }
 
@@ -200,6 +206,7 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
       path: resourcePath(this.ref, this.ns(opts.namespace, obj), this.nameOf(obj), 'status'),
       query: writeQuery(opts),
       body: obj,
+      ...signalOf(opts),
     });
   }
 
@@ -215,6 +222,7 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
       query: writeQuery(opts),
       contentType: PATCH_CONTENT_TYPE[type],
       body: patch,
+      ...signalOf(opts),
     });
   }
 
@@ -229,6 +237,7 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
       query: { ...writeQuery(opts), force: opts.force ? true : undefined },
       contentType: PATCH_CONTENT_TYPE.apply,
       body: obj, // JSON is YAML
+      ...signalOf(opts),
     };
     return this.client.request<T>(req);
   }
@@ -247,8 +256,13 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
       path: resourcePath(this.ref, this.ns(opts.namespace), name),
       ...(opts.dryRun ? { query: { dryRun: 'All' } } : {}),
       body,
+      ...signalOf(opts),
     });
   }
+}
+
+function signalOf(opts: { signal?: AbortSignal }): { signal?: AbortSignal } {
+  return opts.signal ? { signal: opts.signal } : {};
 }
 
 function writeQuery(opts: WriteOptions): KubeRequest['query'] {

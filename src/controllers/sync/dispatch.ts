@@ -1,7 +1,7 @@
 /**
  * The dispatcher: performs the planned actions (plan.ts) in member clusters and turns each result
- * into a cluster status. Every call runs under one deadline per pass (upstream: 30 s); a write that
- * overruns it is `<Op>TimedOut`. Actions of different clusters run concurrently, bounded.
+ * into a cluster status. Every member request of an action runs under the action's signal (a
+ * deadline; upstream: 30 s); a write that overruns it is `<Op>TimedOut`. Actions of different clusters run concurrently, bounded.
  */
 import { isAlreadyExists, isNotFound, KubeError } from '../../kube/errors.js';
 import type { KubeObject, ResourceClient } from '../../kube/resource.js';
@@ -115,51 +115,10 @@ export async function dispatchAction(action: ClusterAction, ctx: DispatchContext
       events: [{ type: 'Warning', reason: 'ClientRetrievalFailed', message }],
     };
   }
-  const ns = ctx.namespace ? { namespace: ctx.namespace } : {};
+  const ns = { ...(ctx.namespace ? { namespace: ctx.namespace } : {}), signal: ctx.signal };
   switch (action.kind) {
-    case 'create': {
-      try {
-        const created = await client.create(action.object, ns);
-        return ok(cluster, 'Creation', created, 'Created');
-      } catch (err) {
-        if (
-          !isAlreadyExists(err) &&
-          !(ctx.namespaceTarget && err instanceof KubeError && err.kind === 'Timeout')
-        )
-          return failure(cluster, 'Creation', err, ctx.signal);
-      }
-      let existing: KubeObject;
-      try {
-        existing = await client.get(ctx.name, { ...ns, signal: ctx.signal });
-      } catch (err) {
-        const message = (err as Error).message;
-        return {
-          cluster,
-          status: 'RetrievalFailed',
-          message,
-          wrote: false,
-          events: [{ type: 'Warning', reason: 'RetrievalFailed', message }],
-        };
-      }
-      const next = planForExisting({
-        cluster,
-        desired: action.object,
-        observed: existing,
-        adoptResources: ctx.adoptResources,
-        hostNamespace: ctx.hostNamespaceUid !== undefined && existing.metadata.uid === ctx.hostNamespaceUid,
-        retainReplicas: ctx.retainReplicas,
-        recordedVersion: undefined,
-      });
-      const outcome = await dispatchAction(next, ctx);
-      if (next.kind === 'update' && next.adopt && outcome.status === '') {
-        outcome.events.unshift({
-          type: 'Warning',
-          reason: 'AlreadyExists',
-          message: `adopting the object that already exists in cluster ${cluster}`,
-        });
-      }
-      return outcome;
-    }
+    case 'create':
+      return createOrAdopt(action, client, ctx, ns);
     case 'update':
       try {
         const updated = await client.update(action.object, ns);
@@ -193,6 +152,57 @@ export async function dispatchAction(action: ClusterAction, ctx: DispatchContext
       };
     }
   }
+}
+
+/**
+ * A create; on AlreadyExists (or a Namespace create that timed out) the object there is read and
+ * planned again: adopted, or skipped as AlreadyExists / ManagedLabelFalse.
+ */
+async function createOrAdopt(
+  action: Extract<ClusterAction, { kind: 'create' }>,
+  client: ResourceClient,
+  ctx: DispatchContext,
+  ns: { namespace?: string; signal: AbortSignal },
+): Promise<DispatchOutcome> {
+  const { cluster } = action;
+  try {
+    const created = await client.create(action.object, ns);
+    return ok(cluster, 'Creation', created, 'Created');
+  } catch (err) {
+    if (!isAlreadyExists(err) && !(ctx.namespaceTarget && err instanceof KubeError && err.kind === 'Timeout'))
+      return failure(cluster, 'Creation', err, ctx.signal);
+  }
+  let existing: KubeObject;
+  try {
+    existing = await client.get(ctx.name, ns);
+  } catch (err) {
+    const message = (err as Error).message;
+    return {
+      cluster,
+      status: 'RetrievalFailed',
+      message,
+      wrote: false,
+      events: [{ type: 'Warning', reason: 'RetrievalFailed', message }],
+    };
+  }
+  const next = planForExisting({
+    cluster,
+    desired: action.object,
+    observed: existing,
+    adoptResources: ctx.adoptResources,
+    hostNamespace: ctx.hostNamespaceUid !== undefined && existing.metadata.uid === ctx.hostNamespaceUid,
+    retainReplicas: ctx.retainReplicas,
+    recordedVersion: undefined,
+  });
+  const outcome = await dispatchAction(next, ctx);
+  if (next.kind === 'update' && next.adopt && outcome.status === '') {
+    outcome.events.unshift({
+      type: 'Warning',
+      reason: 'AlreadyExists',
+      message: `adopting the object that already exists in cluster ${cluster}`,
+    });
+  }
+  return outcome;
 }
 
 /**
