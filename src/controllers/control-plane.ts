@@ -36,7 +36,7 @@ import { KubeAuthorizer } from '../dashboard/auth.js';
 import { DashboardServer } from '../dashboard/server.js';
 import { DashboardSource } from '../dashboard/source.js';
 import { ClusterHealthController, type HealthSettings } from './cluster/controller.js';
-import { MemberClients } from './cluster/member-clients.js';
+import { MemberClients } from './members/member-clients.js';
 import { PolicyController } from './policy/controller.js';
 import { SchedulingController } from './scheduling/controller.js';
 import type { SyncSettings } from './sync/controller.js';

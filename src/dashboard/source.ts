@@ -21,7 +21,7 @@ import {
   type ReplicaSchedulingPreference,
 } from '../api/scheduling.js';
 import type { FederatedObject } from '../api/types.js';
-import type { MemberClients } from '../controllers/cluster/member-clients.js';
+import type { MemberClients } from '../controllers/members/member-clients.js';
 import { refOf } from '../federation/typeconfig.js';
 import type { ControlPlaneScope } from '../federation/placement.js';
 import type { ClusterClient } from '../kube/client.js';

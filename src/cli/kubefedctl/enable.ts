@@ -16,7 +16,7 @@ import {
 } from '../../api/core.js';
 import { resourceRefOf } from '../../api/index.js';
 import { TYPES_GROUP, TYPES_VERSION } from '../../api/types.js';
-import { memberCredentials } from '../../controllers/cluster/member-clients.js';
+import { memberCredentials } from '../../controllers/members/member-clients.js';
 import {
   hasIntegerReplicas,
   looseObject,

@@ -4,7 +4,7 @@
  * kubeconfig contexts.
  */
 import type { KubeFedCluster } from '../../api/core.js';
-import { memberCredentials } from '../../controllers/cluster/member-clients.js';
+import { memberCredentials } from '../../controllers/members/member-clients.js';
 import { ClusterClient } from '../../kube/client.js';
 import { ResourceClient } from '../../kube/resource.js';
 import { VERSION } from '../../version.js';

@@ -47,8 +47,8 @@ import type { SharedInformers } from '../../kube/informers.js';
 import type { Logger } from '../../kube/log.js';
 import type { Metrics } from '../../kube/metrics.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
-import type { MemberClients } from '../cluster/member-clients.js';
-import { managedCopySelection, MemberWatch, type ManagedCopyInformers } from '../cluster/member-watch.js';
+import type { MemberClients } from '../members/member-clients.js';
+import { managedCopySelection, MemberWatch, type ManagedCopyInformers } from '../members/member-watch.js';
 import { NAMESPACES_FTC } from '../typeconfig/state.js';
 import {
   rspStatusOf,

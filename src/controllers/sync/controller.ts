@@ -51,13 +51,13 @@ import type { Logger } from '../../kube/log.js';
 import type { Metrics } from '../../kube/metrics.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
 import { NAMESPACE_INDEX } from '../../kube/store.js';
-import type { MemberClients } from '../cluster/member-clients.js';
+import type { MemberClients } from '../members/member-clients.js';
 import {
   managedCopySelection,
   MemberWatch,
   type ManagedCopyInformers,
   type MemberClientOutcome,
-} from '../cluster/member-watch.js';
+} from '../members/member-watch.js';
 import { dispatchAction, mapBounded, removeManagedLabelPatch, type DispatchOutcome } from './dispatch.js';
 import {
   deletionPending,

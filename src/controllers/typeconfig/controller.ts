@@ -17,7 +17,7 @@ import type { SharedInformers } from '../../kube/informers.js';
 import type { Logger } from '../../kube/log.js';
 import type { Metrics } from '../../kube/metrics.js';
 import { ResourceClient } from '../../kube/resource.js';
-import type { MemberClients } from '../cluster/member-clients.js';
+import type { MemberClients } from '../members/member-clients.js';
 import { StatusController } from '../status/controller.js';
 import { statusCollectionEnabled } from '../status/status-type.js';
 import { SyncController, type SyncSettings } from '../sync/controller.js';
