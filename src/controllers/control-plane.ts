@@ -41,6 +41,7 @@ import { PolicyController } from './policy/controller.js';
 import { SchedulingController } from './scheduling/controller.js';
 import type { SyncSettings } from './sync/controller.js';
 import { TypeConfigController } from './typeconfig/controller.js';
+import type { ControlPlaneScope } from '../federation/placement.js';
 
 export const COMPONENT = 'kubefed-controller-manager';
 
@@ -48,7 +49,7 @@ export interface ControlPlaneOptions {
   host: ClusterClient;
   namespace: string;
   /** Scope for a KubeFedConfig created at startup (env DEFAULT_KUBEFED_SCOPE upstream). */
-  defaultScope: 'Cluster' | 'Namespaced';
+  defaultScope: ControlPlaneScope;
   leaderElect: boolean;
   /**
    * A KubeFedConfig YAML file used instead of the KubeFedConfig object (upstream's
@@ -88,7 +89,7 @@ export class InvalidConfigError extends Error {
 export async function loadKubeFedConfig(
   host: ClusterClient,
   namespace: string,
-  defaultScope: 'Cluster' | 'Namespaced',
+  defaultScope: ControlPlaneScope,
   log: Logger,
 ): Promise<{ object: KubeFedConfig; spec: DefaultedKubeFedConfigSpec }> {
   const configs = new ResourceClient<KubeFedConfig>(host, resourceRefOf(KubeFedConfigDefinition));

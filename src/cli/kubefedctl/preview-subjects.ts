@@ -29,6 +29,7 @@ import { federatedKindOf, targetKindOf } from './federate.js';
 import { typeResources } from '../../federation/typeconfig.js';
 import { connectMember, type MemberConnection } from './members.js';
 import { REFS } from './membership.js';
+import type { ControlPlaneScope } from '../../federation/placement.js';
 
 /** Everything a diff reads from the host once: types, clusters, settings, member clients. */
 export class Federation {
@@ -40,7 +41,7 @@ export class Federation {
     readonly kubefedNamespace: string,
     readonly typeConfigs: readonly FederatedTypeConfig[],
     readonly clusters: readonly KubeFedCluster[],
-    readonly scope: 'Cluster' | 'Namespaced',
+    readonly scope: ControlPlaneScope,
     readonly adoptResources: 'Enabled' | 'Disabled',
   ) {}
 
