@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { DEFAULT_TYPE_CONFIGS_FILE, generatedFiles } from '../api/generate.js';
 import { DEFAULT_FEDERATED_DEFINITIONS } from '../api/index.js';
 import type { FederatedTypeConfig } from '../api/core.js';
 import type { JsonSchema } from './template-schema.js';
@@ -191,13 +189,6 @@ describe('defaultTypeConfigs', () => {
     expect(
       ftcs.every((f) => f.metadata.namespace === 'fed' && f.spec.federatedType.group === 'x.example.io'),
     ).toBe(true);
-  });
-
-  it(`is what ${DEFAULT_TYPE_CONFIGS_FILE} holds`, () => {
-    const docs = parseAllDocuments(generatedFiles().get(DEFAULT_TYPE_CONFIGS_FILE)!).map(
-      (d) => d.toJS() as unknown,
-    );
-    expect(docs).toEqual(defaultTypeConfigs('kube-federation-system'));
   });
 });
 
