@@ -21,6 +21,7 @@ import {
   type HostConnection,
   type LogLevel,
 } from './controller-manager-flags.js';
+import type { ControlPlaneScope } from '../federation/placement.js';
 
 interface Flags {
   kubeconfig?: string;
@@ -39,7 +40,7 @@ interface Flags {
   restConfigBurst: number;
   memberQps: number;
   memberBurst: number;
-  scope: 'Cluster' | 'Namespaced';
+  scope: ControlPlaneScope;
   identity?: string;
   unschedulableThreshold: number;
   propagationPolicies: boolean;

@@ -19,7 +19,7 @@ import { KubeAuthorizer } from '../dashboard/auth.js';
 import { DashboardServer } from '../dashboard/server.js';
 import { DashboardSource } from '../dashboard/source.js';
 import { ClusterHealthController } from './cluster/controller.js';
-import { MemberClients } from './cluster/member-clients.js';
+import { MemberClients } from './members/member-clients.js';
 import {
   followKubeFedConfig,
   gateEnabled,
@@ -32,6 +32,7 @@ import {
 import { PolicyController } from './policy/controller.js';
 import { SchedulingController } from './scheduling/controller.js';
 import { TypeConfigController } from './typeconfig/controller.js';
+import type { ControlPlaneScope } from '../federation/placement.js';
 
 export const COMPONENT = 'kubefed-controller-manager';
 
@@ -39,7 +40,7 @@ export interface ControlPlaneOptions {
   host: ClusterClient;
   namespace: string;
   /** Scope for a KubeFedConfig created at startup (env DEFAULT_KUBEFED_SCOPE upstream). */
-  defaultScope: 'Cluster' | 'Namespaced';
+  defaultScope: ControlPlaneScope;
   leaderElect: boolean;
   /**
    * A KubeFedConfig YAML file used instead of the KubeFedConfig object (upstream's

@@ -20,6 +20,7 @@ import {
   validateKubeFedConfig,
   type DefaultedKubeFedConfigSpec,
 } from '../api/kubefedconfig.js';
+import type { ControlPlaneScope } from '../federation/placement.js';
 import type { ClusterClient } from '../kube/client.js';
 import { isAlreadyExists, isNotFound } from '../kube/errors.js';
 import type { Logger } from '../kube/log.js';
@@ -36,7 +37,7 @@ export class InvalidConfigError extends Error {
 export async function loadKubeFedConfig(
   host: ClusterClient,
   namespace: string,
-  defaultScope: 'Cluster' | 'Namespaced',
+  defaultScope: ControlPlaneScope,
   log: Logger,
 ): Promise<{ object: KubeFedConfig; spec: DefaultedKubeFedConfigSpec }> {
   const configs = new ResourceClient<KubeFedConfig>(host, resourceRefOf(KubeFedConfigDefinition));

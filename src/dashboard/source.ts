@@ -21,8 +21,8 @@ import {
   type ReplicaSchedulingPreference,
 } from '../api/scheduling.js';
 import type { FederatedObject } from '../api/types.js';
-import type { MemberClients } from '../controllers/cluster/member-clients.js';
-import { refOf } from '../federation/typeconfig.js';
+import type { MemberClients } from '../controllers/members/member-clients.js';
+import { typeResources } from '../federation/typeconfig.js';
 import type { ControlPlaneScope } from '../federation/placement.js';
 import type { ClusterClient } from '../kube/client.js';
 import { isNotFound } from '../kube/errors.js';
@@ -125,7 +125,7 @@ export class DashboardSource {
       try {
         const informer = this.options.informers.get<FederatedObject>(
           this.options.host,
-          refOf(ftc.spec.federatedType),
+          typeResources(ftc).federated,
           this.planeSelection,
         );
         const changed = () => this.changed();
@@ -297,9 +297,8 @@ export class DashboardSource {
     const client = this.options.members.current(cluster);
     if (!client)
       return { cluster, kind: 'unavailable', message: 'no client for this cluster (not Ready yet?)' };
-    const t = ftc.spec.targetType;
-    const namespaceTarget = (t.group ?? '') === '' && t.kind === 'Namespace';
-    const ref = refOf(t);
+    const { target: ref, targetKind } = typeResources(ftc);
+    const namespaceTarget = ref.group === '' && targetKind === 'Namespace';
     const name = obj.metadata.name ?? '';
     try {
       const found = await client.request<KubeObject>({

@@ -7,6 +7,7 @@ import type { ClusterCondition, FederatedTypeConfig, KubeFedCluster } from '../a
 import type { ReplicaSchedulingPreference } from '../api/scheduling.js';
 import type { FederatedObject } from '../api/types.js';
 import { clusterMessageParts } from '../federation/status.js';
+import { typeResources } from '../federation/typeconfig.js';
 import type {
   CellState,
   ClusterState,
@@ -66,11 +67,11 @@ export function clusterView(cluster: KubeFedCluster, objects: ObjectSummary[]): 
 }
 
 export function typeView(ftc: FederatedTypeConfig, objects: number): TypeView {
-  const t = ftc.spec.targetType;
+  const { target: t, targetKind, federatedKind } = typeResources(ftc);
   return {
     name: ftc.metadata.name ?? '',
-    target: { group: t.group ?? '', version: t.version, kind: t.kind, namespaced: t.scope === 'Namespaced' },
-    federatedKind: ftc.spec.federatedType.kind,
+    target: { group: t.group, version: t.version, kind: targetKind, namespaced: t.namespaced },
+    federatedKind,
     propagation: ftc.spec.propagation === 'Enabled' ? 'Enabled' : 'Disabled',
     statusCollection: ftc.spec.statusCollection === 'Enabled' ? 'Enabled' : 'Disabled',
     propagationController: ftc.status?.propagationController === 'Running' ? 'Running' : 'NotRunning',

@@ -17,11 +17,12 @@
  *
  * An invalid selector fails the whole computation (upstream: ComputePlacementFailed).
  */
-import type { KubeFedCluster } from '../api/core.js';
+import type { KubeFedCluster, KubeFedConfigSpec } from '../api/core.js';
 import type { Placement } from '../api/types.js';
 import { matches, parseLabelSelector } from './selector.js';
 
-export type ControlPlaneScope = 'Cluster' | 'Namespaced';
+/** The control plane's scope (KubeFedConfig `spec.scope`): all namespaces, or only its own. */
+export type ControlPlaneScope = KubeFedConfigSpec['scope'];
 
 export interface PlacementInput {
   placement: Placement | undefined;

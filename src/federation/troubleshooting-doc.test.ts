@@ -165,3 +165,23 @@ describe('docs/README.md and the pages written with it', () => {
     },
   );
 });
+
+describe('docs/architecture.md', () => {
+  const page = source('docs/architecture.md');
+  /** The `src/...` paths it names (each file by its whole path). */
+  const named = (): string[] => [...page.matchAll(/`(src\/[\w./-]+)`/g)].map((m) => m[1]!);
+
+  it('names only source files and folders that exist', () => {
+    const paths = named();
+    expect(paths.length).toBeGreaterThan(30);
+    expect(paths.filter((p) => !existsSync(path.join(root, p)))).toEqual([]);
+  });
+
+  it('names every file of the sync controller', () => {
+    const files = readdirSync(path.join(root, 'src/controllers/sync')).filter(
+      (f) => f.endsWith('.ts') && !f.endsWith('.test.ts'),
+    );
+    const paths = new Set(named());
+    expect(files.filter((f) => !paths.has(`src/controllers/sync/${f}`))).toEqual([]);
+  });
+});

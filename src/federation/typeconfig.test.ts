@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { DEFAULT_TYPE_CONFIGS_FILE, generatedFiles } from '../api/generate.js';
 import { DEFAULT_FEDERATED_DEFINITIONS } from '../api/index.js';
+import type { FederatedTypeConfig } from '../api/core.js';
 import type { JsonSchema } from './template-schema.js';
 import {
   defaultTypeConfigs,
@@ -13,7 +12,9 @@ import {
   federatedVersionProblem,
   templateSchemaOf,
   typeConfigName,
+  typeResources,
   type TargetResource,
+  type TypeResources,
 } from './typeconfig.js';
 
 const deployments: TargetResource = {
@@ -189,11 +190,137 @@ describe('defaultTypeConfigs', () => {
       ftcs.every((f) => f.metadata.namespace === 'fed' && f.spec.federatedType.group === 'x.example.io'),
     ).toBe(true);
   });
+});
 
-  it(`is what ${DEFAULT_TYPE_CONFIGS_FILE} holds`, () => {
-    const docs = parseAllDocuments(generatedFiles().get(DEFAULT_TYPE_CONFIGS_FILE)!).map(
-      (d) => d.toJS() as unknown,
-    );
-    expect(docs).toEqual(defaultTypeConfigs('kube-federation-system'));
+describe('typeResources', () => {
+  const spec = (overrides: Partial<FederatedTypeConfig['spec']>): { spec: FederatedTypeConfig['spec'] } => ({
+    spec: {
+      targetType: {
+        group: 'apps',
+        version: 'v1',
+        kind: 'Deployment',
+        pluralName: 'deployments',
+        scope: 'Namespaced',
+      },
+      federatedType: {
+        group: 'types.kubefed.io',
+        version: 'v1beta1',
+        kind: 'FederatedDeployment',
+        pluralName: 'federateddeployments',
+        scope: 'Namespaced',
+      },
+      propagation: 'Enabled',
+      ...overrides,
+    },
+  });
+  const deploymentTypes = {
+    target: { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true },
+    targetApiVersion: 'apps/v1',
+    targetKind: 'Deployment',
+    federated: {
+      group: 'types.kubefed.io',
+      version: 'v1beta1',
+      resource: 'federateddeployments',
+      namespaced: true,
+    },
+    federatedApiVersion: 'types.kubefed.io/v1beta1',
+    federatedKind: 'FederatedDeployment',
+  };
+
+  it.each<[string, { spec: FederatedTypeConfig['spec'] }, TypeResources]>([
+    ['a namespaced type without status collection: no status type', spec({}), deploymentTypes],
+    [
+      'status collection Enabled without statusType: <FederatedKind>Status in the federated group and scope',
+      spec({ statusCollection: 'Enabled' }),
+      {
+        ...deploymentTypes,
+        status: {
+          group: 'types.kubefed.io',
+          version: 'v1beta1',
+          resource: 'federateddeploymentstatuses',
+          namespaced: true,
+        },
+        statusApiVersion: 'types.kubefed.io/v1beta1',
+        statusKind: 'FederatedDeploymentStatus',
+      },
+    ],
+    [
+      'status collection Disabled: no status type even with a statusType',
+      spec({ statusCollection: 'Disabled', statusType: { kind: 'FederatedServiceStatus' } }),
+      deploymentTypes,
+    ],
+    [
+      'a statusType with only a kind: the plural from the kind, the rest from the federated type',
+      spec({ statusCollection: 'Enabled', statusType: { kind: 'FederatedServiceStatus' } }),
+      {
+        ...deploymentTypes,
+        status: {
+          group: 'types.kubefed.io',
+          version: 'v1beta1',
+          resource: 'federatedservicestatuses',
+          namespaced: true,
+        },
+        statusApiVersion: 'types.kubefed.io/v1beta1',
+        statusKind: 'FederatedServiceStatus',
+      },
+    ],
+    [
+      'a full statusType',
+      spec({
+        statusCollection: 'Enabled',
+        statusType: {
+          group: 'core.kubefed.io',
+          version: 'v1alpha1',
+          kind: 'X',
+          pluralName: 'xs',
+          scope: 'Cluster',
+        },
+      }),
+      {
+        ...deploymentTypes,
+        status: { group: 'core.kubefed.io', version: 'v1alpha1', resource: 'xs', namespaced: false },
+        statusApiVersion: 'core.kubefed.io/v1alpha1',
+        statusKind: 'X',
+      },
+    ],
+    [
+      'a core-group, cluster-scoped target: an empty group and a bare apiVersion',
+      spec({
+        targetType: { version: 'v1', kind: 'Namespace', pluralName: 'namespaces', scope: 'Cluster' },
+        federatedType: {
+          group: 'types.kubefed.io',
+          version: 'v1beta1',
+          kind: 'FederatedNamespace',
+          pluralName: 'federatednamespaces',
+          scope: 'Namespaced',
+        },
+      }),
+      {
+        target: { group: '', version: 'v1', resource: 'namespaces', namespaced: false },
+        targetApiVersion: 'v1',
+        targetKind: 'Namespace',
+        federated: {
+          group: 'types.kubefed.io',
+          version: 'v1beta1',
+          resource: 'federatednamespaces',
+          namespaced: true,
+        },
+        federatedApiVersion: 'types.kubefed.io/v1beta1',
+        federatedKind: 'FederatedNamespace',
+      },
+    ],
+  ])('%s', (_, ftc, resources) => {
+    expect(typeResources(ftc)).toEqual(resources);
+  });
+
+  it('matches the resources of the FederatedTypeConfigs that kubefedctl enable writes', () => {
+    for (const ftc of defaultTypeConfigs()) {
+      const r = typeResources(ftc);
+      expect(r.federated.resource).toBe(`federated${r.target.resource}`);
+      expect(r.federatedKind).toBe(`Federated${r.targetKind}`);
+      expect(ftc.metadata.name).toBe(
+        r.target.group ? `${r.target.resource}.${r.target.group}` : r.target.resource,
+      );
+    }
   });
 });

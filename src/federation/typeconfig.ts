@@ -11,6 +11,7 @@ import { crdManifest } from '../api/crd.js';
 import { DEFAULT_FEDERATED_KINDS, federatedDefinition, TYPES_GROUP, TYPES_VERSION } from '../api/types.js';
 import type { ResourceInfo } from '../kube/discovery.js';
 import type { ResourceRef } from '../kube/resource.js';
+import { pluralOf } from './aggregate.js';
 import type { JsonSchema } from './template-schema.js';
 
 export type Scope = 'Namespaced' | 'Cluster';
@@ -37,6 +38,57 @@ export const refOf = (t: Pick<APIResource, 'group' | 'version' | 'pluralName' | 
   resource: t.pluralName,
   namespaced: t.scope === 'Namespaced',
 });
+
+/**
+ * The resources one FederatedTypeConfig names, as the clients address them, with the apiVersion
+ * and kind of their objects: computed once here instead of by hand at every use.
+ */
+export interface TypeResources {
+  target: ResourceRef;
+  targetApiVersion: string;
+  targetKind: string;
+  federated: ResourceRef;
+  federatedApiVersion: string;
+  federatedKind: string;
+  /**
+   * The `Federated<Kind>Status` type the status controller writes, only when statusCollection is
+   * Enabled: `spec.statusType` with upstream's defaults (the federated type's group, version and
+   * scope; the plural from the kind), or `<FederatedKind>Status` without one.
+   */
+  status?: ResourceRef;
+  statusApiVersion?: string;
+  statusKind?: string;
+}
+
+export function typeResources(ftc: { spec: FederatedTypeConfig['spec'] }): TypeResources {
+  const { targetType: t, federatedType: f, statusType: s } = ftc.spec;
+  const resources: TypeResources = {
+    target: refOf(t),
+    targetApiVersion: apiVersionOf(t.group, t.version),
+    targetKind: t.kind,
+    federated: refOf(f),
+    federatedApiVersion: apiVersionOf(f.group, f.version),
+    federatedKind: f.kind,
+  };
+  if (ftc.spec.statusCollection !== 'Enabled') return resources;
+  const kind = s?.kind || `${f.kind}Status`;
+  const group = s?.group ?? f.group ?? '';
+  const version = s?.version || f.version;
+  return {
+    ...resources,
+    status: {
+      group,
+      version,
+      resource: s?.pluralName || pluralOf(kind),
+      namespaced: (s?.scope ?? f.scope) === 'Namespaced',
+    },
+    statusApiVersion: apiVersionOf(group, version),
+    statusKind: kind,
+  };
+}
+
+const apiVersionOf = (group: string | undefined, version: string) =>
+  group ? `${group}/${version}` : version;
 
 export const FTC_API_VERSION = `${CORE_GROUP}/v1beta1`;
 

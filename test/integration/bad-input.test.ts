@@ -1049,7 +1049,7 @@ const CASES: Case[] = [
     outcome: {
       kind: 'cluster',
       conditions: ['ConfigMalformed=True/ClusterConfigMalformed'],
-      message: ['spec.caBundle holds no PEM certificate'],
+      message: ['spec.caBundle: must be the base64 encoding of PEM CA certificates'],
       event: 'MalformedClusterConfig',
     },
   },
@@ -1128,7 +1128,7 @@ const CASES: Case[] = [
     outcome: {
       kind: 'cluster',
       conditions: ['ConfigMalformed=True/ClusterConfigMalformed'],
-      message: ['spec.proxyURL scheme "ftp" is not supported'],
+      message: ['spec.proxyURL: Unsupported value: "ftp://proxy.invalid"'],
     },
   },
   {
@@ -1146,7 +1146,9 @@ const CASES: Case[] = [
     outcome: {
       kind: 'cluster',
       conditions: ['ConfigMalformed=True/ClusterConfigMalformed'],
-      message: ['spec.disabledTLSValidations: "*" cannot be combined with other values'],
+      message: [
+        'spec.disabledTLSValidations: Invalid value: "*" disables every TLS check and must be the only entry',
+      ],
     },
   },
   {
@@ -1157,7 +1159,7 @@ const CASES: Case[] = [
     outcome: {
       kind: 'cluster',
       conditions: ['ConfigMalformed=True/ClusterConfigMalformed'],
-      message: ['spec.apiEndpoint is empty'],
+      message: ['spec.apiEndpoint: Required value'],
     },
   },
   {

@@ -6,7 +6,7 @@
  */
 import { Command } from 'commander';
 import type { FederatedTypeConfig } from '../../api/core.js';
-import { qualifiedName, typeConfigName } from '../../federation/typeconfig.js';
+import { qualifiedName, typeConfigName, typeResources } from '../../federation/typeconfig.js';
 import type { ClusterClient } from '../../kube/client.js';
 import { Discovery, UnknownTypeError } from '../../kube/discovery.js';
 import { isNotFound } from '../../kube/errors.js';
@@ -71,13 +71,7 @@ export async function countFederatedObjects(
   host: ClusterClient,
   ftc: FederatedTypeConfig,
 ): Promise<Map<string, number>> {
-  const t = ftc.spec.federatedType;
-  const rc = new ResourceClient(host, {
-    group: t.group ?? '',
-    version: t.version,
-    resource: t.pluralName,
-    namespaced: t.scope === 'Namespaced',
-  });
+  const rc = new ResourceClient(host, typeResources(ftc).federated);
   const counts = new Map<string, number>();
   let items: KubeObject[];
   try {

@@ -16,7 +16,6 @@ import {
 } from '../../api/core.js';
 import { resourceRefOf } from '../../api/index.js';
 import { TYPES_GROUP, TYPES_VERSION } from '../../api/types.js';
-import { memberCredentials } from '../../controllers/cluster/member-clients.js';
 import {
   hasIntegerReplicas,
   looseObject,
@@ -34,12 +33,11 @@ import {
   qualifiedName,
   type APIResource,
 } from '../../federation/typeconfig.js';
-import { ClusterClient } from '../../kube/client.js';
+import type { ClusterClient } from '../../kube/client.js';
 import { apiVersionOf, Discovery, UnknownTypeError, type ResourceInfo } from '../../kube/discovery.js';
 import { isAlreadyExists, isConflict, isForbidden, isNotFound, KubeError } from '../../kube/errors.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
 import { pollUntil, PollAbort, PollTimeout, sleep } from '../../poll.js';
-import { VERSION } from '../../version.js';
 import {
   addHostFlags,
   causeOf,
@@ -55,6 +53,7 @@ import {
   type HostFlags,
   type Output,
 } from './context.js';
+import { memberClientOf } from './members.js';
 import { REFS } from './membership.js';
 
 export const TYPE_REFS = {
@@ -362,22 +361,12 @@ async function checkMember(
   const name = cluster.metadata.name ?? '';
   const secretName = cluster.spec?.secretRef?.name;
   const secret = secretName ? await getOrUndefined(host, REFS.secrets, secretName, namespace) : undefined;
-  const creds = memberCredentials(cluster, secret);
-  if (creds.kind === 'malformed') return { cluster: name, kind: 'unchecked', why: creds.error };
-  let client: ClusterClient;
+  const member = memberClientOf(cluster, secret);
+  if (member.kind === 'error') return { cluster: name, kind: 'unchecked', why: member.message };
   try {
-    client = new ClusterClient(creds.credentials, {
-      timeoutMs: 10_000,
-      maxRetries: 1,
-      userAgent: `kubefedctl/${VERSION}`,
-    });
-  } catch (err) {
-    return { cluster: name, kind: 'unchecked', why: causeOf(err) };
-  }
-  try {
-    return await memberServes(client, target);
+    return await memberServes(member.client, target);
   } finally {
-    await closeAll(client);
+    await closeAll(member.client);
   }
 }
 

@@ -26,7 +26,7 @@ import {
   type FederatedKindRef,
   type TargetKind,
 } from '../../federation/federate.js';
-import { federatedTypeConfig, refOf, typeConfigName, type APIResource } from '../../federation/typeconfig.js';
+import { federatedTypeConfig, typeConfigName, typeResources } from '../../federation/typeconfig.js';
 import type { ClusterClient } from '../../kube/client.js';
 import { Discovery, parseApiVersion, UnknownTypeError, type ResourceInfo } from '../../kube/discovery.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../kube/errors.js';
@@ -76,12 +76,16 @@ export function renderObjects(objects: readonly KubeObject[], format: Format): s
   return objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('');
 }
 
-export const kindRefOf = (t: APIResource): FederatedKindRef => ({
-  group: t.group ?? '',
-  version: t.version,
-  kind: t.kind,
-  namespaced: t.scope === 'Namespaced',
-});
+/** The federated type objects of `ftc`'s target type become. */
+export function federatedKindOf(ftc: FederatedTypeConfig): FederatedKindRef {
+  const { federated, federatedKind } = typeResources(ftc);
+  return {
+    group: federated.group,
+    version: federated.version,
+    kind: federatedKind,
+    namespaced: federated.namespaced,
+  };
+}
 
 /** `federatedconfigmap.types.kubefed.io/NAME`, as kubectl names objects. */
 function describeFederated(obj: FederatedObject): string {
@@ -205,11 +209,10 @@ async function typeConfigFor(s: HostSession, target: ResourceInfo): Promise<Fede
   return ftc;
 }
 
-export const targetKindOf = (ftc: FederatedTypeConfig): TargetKind => ({
-  group: ftc.spec.targetType.group ?? '',
-  kind: ftc.spec.targetType.kind,
-  resource: ftc.spec.targetType.pluralName,
-});
+export function targetKindOf(ftc: FederatedTypeConfig): TargetKind {
+  const { target, targetKind } = typeResources(ftc);
+  return { group: target.group, kind: targetKind, resource: target.resource };
+}
 
 /** `federate TYPE NAME`, and with --contents the namespace's objects. */
 async function federateLive(typeName: string, name: string, flags: FederateFlags, io: Output): Promise<void> {
@@ -228,7 +231,7 @@ async function federateLive(typeName: string, name: string, flags: FederateFlags
     }
     const namespace = target.namespaced ? (flags.namespace ?? kubeconfig.namespace(hostContext)) : undefined;
     const ftc = await typeConfigFor(s, target);
-    const targetRef = refOf(ftc.spec.targetType);
+    const targetRef = typeResources(ftc).target;
     let obj: KubeObject;
     try {
       obj = await new ResourceClient(host, targetRef).get(name, namespace ? { namespace } : {});
@@ -238,14 +241,14 @@ async function federateLive(typeName: string, name: string, flags: FederateFlags
         `${target.kind} "${name}" not found${namespace ? ` in namespace "${namespace}"` : ''} on host cluster "${hostContext}"; check the name${namespace ? ' and -n/--namespace' : ''}`,
       );
     }
-    const fed = federatedObjectOf(obj, targetKindOf(ftc), kindRefOf(ftc.spec.federatedType), namespace);
+    const fed = federatedObjectOf(obj, targetKindOf(ftc), federatedKindOf(ftc), namespace);
     if (!flags.contents) {
       if (output) io.out(renderObjects([fed], output));
       else
-        reportWrite(io, fed, await writeFederated(host, refOf(ftc.spec.federatedType), fed, flags.overwrite));
+        reportWrite(io, fed, await writeFederated(host, typeResources(ftc).federated, fed, flags.overwrite));
       return;
     }
-    await federateContents(s, name, { fed, ref: refOf(ftc.spec.federatedType) });
+    await federateContents(s, name, { fed, ref: typeResources(ftc).federated });
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError(`federate ${typeName} ${name} failed: ${causeOf(err)}`);
@@ -338,8 +341,8 @@ async function federateContents(
     }
     for (const o of kept) {
       items.push({
-        fed: federatedObjectOf(o, targetKindOf(ftc), kindRefOf(ftc.spec.federatedType), namespace),
-        ref: refOf(ftc.spec.federatedType),
+        fed: federatedObjectOf(o, targetKindOf(ftc), federatedKindOf(ftc), namespace),
+        ref: typeResources(ftc).federated,
       });
     }
   }
@@ -473,9 +476,7 @@ async function federateFiles(flags: FederateFlags, io: Output): Promise<void> {
           `${what} and has no FederatedTypeConfig in namespace ${flags.kubefedNamespace} on host cluster "${s.hostContext}"; enable it first: kubefedctl enable ${typeName}`,
         );
       }
-      federated.push(
-        federatedObjectOf(obj, targetKindOf(ftc), kindRefOf(ftc.spec.federatedType), flags.namespace),
-      );
+      federated.push(federatedObjectOf(obj, targetKindOf(ftc), federatedKindOf(ftc), flags.namespace));
     }
     io.out(renderObjects(federated, output));
   } catch (err) {

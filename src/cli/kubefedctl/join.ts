@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import { KUBEFED_CONFIG_NAME, type KubeFedCluster, type KubeFedConfig } from '../../api/core.js';
 import { parseDuration } from '../../api/kubefedconfig.js';
+import type { ControlPlaneScope } from '../../federation/placement.js';
 import type { ClusterClient } from '../../kube/client.js';
 import { isAlreadyExists, isNotFound } from '../../kube/errors.js';
 import { ResourceClient, type KubeObject } from '../../kube/resource.js';
@@ -42,7 +43,6 @@ import {
   REFS,
   SCOPES,
   serviceAccountName,
-  type ControlPlaneScope,
   type MemberEndpoint,
   type PlannedObject,
 } from './membership.js';

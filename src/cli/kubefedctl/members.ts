@@ -4,9 +4,9 @@
  * kubeconfig contexts.
  */
 import type { KubeFedCluster } from '../../api/core.js';
-import { memberCredentials } from '../../controllers/cluster/member-clients.js';
+import { memberCredentials } from '../../controllers/members/member-clients.js';
 import { ClusterClient } from '../../kube/client.js';
-import { ResourceClient } from '../../kube/resource.js';
+import { ResourceClient, type KubeObject } from '../../kube/resource.js';
 import { VERSION } from '../../version.js';
 import { causeOf } from './context.js';
 import { REFS } from './membership.js';
@@ -27,9 +27,23 @@ export async function connectMember(
     const secret = secretName
       ? await new ResourceClient(host, REFS.secrets).find(secretName, { namespace: kubefedNamespace })
       : undefined;
-    const creds = memberCredentials(cluster, secret);
-    if (creds.kind === 'malformed')
-      return { kind: 'error', message: `KubeFedCluster ${clusterName}: ${creds.error}` };
+    const member = memberClientOf(cluster, secret);
+    return member.kind === 'error'
+      ? { kind: 'error', message: `KubeFedCluster ${clusterName}: ${member.message}` }
+      : member;
+  } catch (err) {
+    return { kind: 'error', message: causeOf(err) };
+  }
+}
+
+/**
+ * kubefedctl's client of a member from its KubeFedCluster and credential Secret, by the
+ * controllers' rules (the message says which field or Secret is wrong); close it after use.
+ */
+export function memberClientOf(cluster: KubeFedCluster, secret: KubeObject | undefined): MemberConnection {
+  const creds = memberCredentials(cluster, secret);
+  if (creds.kind === 'malformed') return { kind: 'error', message: creds.error };
+  try {
     return {
       kind: 'ok',
       client: new ClusterClient(creds.credentials, {

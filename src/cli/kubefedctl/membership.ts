@@ -11,8 +11,8 @@
 import { KubeFedClusterDefinition, KubeFedConfigDefinition, type KubeFedCluster } from '../../api/core.js';
 import { resourceRefOf } from '../../api/index.js';
 import type { KubeObject, ResourceRef } from '../../kube/resource.js';
+import type { ControlPlaneScope } from '../../federation/placement.js';
 
-export type ControlPlaneScope = 'Cluster' | 'Namespaced';
 export const SCOPES: readonly ControlPlaneScope[] = ['Cluster', 'Namespaced'];
 
 /** On everything join creates: unjoin and humans can tell join's objects from anyone else's. */

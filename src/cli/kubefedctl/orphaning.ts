@@ -4,6 +4,7 @@
  * object leaves its member copies in place (unmanaged) instead of deleting them.
  */
 import { Command } from 'commander';
+import { typeResources } from '../../federation/typeconfig.js';
 import { apiVersionOf, Discovery, UnknownTypeError, type ResourceInfo } from '../../kube/discovery.js';
 import { isNotFound } from '../../kube/errors.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
@@ -51,16 +52,8 @@ async function federatedResource(
 ): Promise<{ ref: ResourceRef; kind: string }> {
   try {
     const ftc = await findTypeConfig(host, hostName, typeName, kubefedNamespace);
-    const f = ftc.spec.federatedType;
-    return {
-      ref: {
-        group: f.group ?? '',
-        version: f.version,
-        resource: f.pluralName,
-        namespaced: f.scope === 'Namespaced',
-      },
-      kind: f.kind,
-    };
+    const types = typeResources(ftc);
+    return { ref: types.federated, kind: types.federatedKind };
   } catch (err) {
     if (!(err instanceof CliError)) throw err;
   }

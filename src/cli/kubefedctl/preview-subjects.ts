@@ -10,7 +10,6 @@ import { federatedObjectOf } from '../../federation/federate.js';
 import { cloneJson } from '../../federation/jsonpointer.js';
 import { isNamespaceTarget } from '../../federation/render.js';
 import type { ClusterClient } from '../../kube/client.js';
-import { apiVersionOf as apiVersionOfGroup } from '../../kube/discovery.js';
 import { isNotFound } from '../../kube/errors.js';
 import { ResourceClient, type KubeObject } from '../../kube/resource.js';
 import {
@@ -26,13 +25,11 @@ import {
 } from './context.js';
 import { findTypeConfig } from './disable.js';
 import { listTypeConfigs } from './enable.js';
-import { kindRefOf, targetKindOf } from './federate.js';
-import { refOf } from '../../federation/typeconfig.js';
+import { federatedKindOf, targetKindOf } from './federate.js';
+import { typeResources } from '../../federation/typeconfig.js';
 import { connectMember, type MemberConnection } from './members.js';
 import { REFS } from './membership.js';
-
-export const apiVersionOf = (t: { group?: string; version: string }) =>
-  apiVersionOfGroup({ group: t.group ?? '', version: t.version });
+import type { ControlPlaneScope } from '../../federation/placement.js';
 
 /** Everything a diff reads from the host once: types, clusters, settings, member clients. */
 export class Federation {
@@ -44,7 +41,7 @@ export class Federation {
     readonly kubefedNamespace: string,
     readonly typeConfigs: readonly FederatedTypeConfig[],
     readonly clusters: readonly KubeFedCluster[],
-    readonly scope: 'Cluster' | 'Namespaced',
+    readonly scope: ControlPlaneScope,
     readonly adoptResources: 'Enabled' | 'Disabled',
   ) {}
 
@@ -88,9 +85,10 @@ export class Federation {
 
   /** The FederatedTypeConfig whose federated type is `apiVersion`/`kind`. */
   byFederatedKind(apiVersion: string, kind: string): FederatedTypeConfig | undefined {
-    return this.typeConfigs.find(
-      (f) => apiVersionOf(f.spec.federatedType) === apiVersion && f.spec.federatedType.kind === kind,
-    );
+    return this.typeConfigs.find((f) => {
+      const types = typeResources(f);
+      return types.federatedApiVersion === apiVersion && types.federatedKind === kind;
+    });
   }
 
   /** The FederatedTypeConfig that federates `apiVersion`/`kind` (any version of its group). */
@@ -102,9 +100,10 @@ export class Federation {
   }
 
   get namespaceType(): FederatedTypeConfig | undefined {
-    return this.typeConfigs.find((f) =>
-      isNamespaceTarget(apiVersionOf(f.spec.targetType), f.spec.targetType.kind),
-    );
+    return this.typeConfigs.find((f) => {
+      const types = typeResources(f);
+      return isNamespaceTarget(types.targetApiVersion, types.targetKind);
+    });
   }
 
   async close(): Promise<void> {
@@ -134,7 +133,7 @@ export function subjectsOfManifests(
     const ftc = fed.byFederatedKind(obj.apiVersion ?? '', obj.kind ?? '');
     if (ftc) {
       const federated = cloneJson(obj) as unknown as FederatedObject;
-      if (ftc.spec.federatedType.scope === 'Namespaced' && !federated.metadata.namespace) {
+      if (typeResources(ftc).federated.namespaced && !federated.metadata.namespace) {
         if (!opts.namespace) throw new CliError(`${what} has no metadata.namespace; pass -n NAMESPACE`);
         federated.metadata.namespace = opts.namespace;
       }
@@ -151,12 +150,7 @@ export function subjectsOfManifests(
       );
     return {
       ftc: target,
-      federated: federatedObjectOf(
-        obj,
-        targetKindOf(target),
-        kindRefOf(target.spec.federatedType),
-        opts.namespace,
-      ),
+      federated: federatedObjectOf(obj, targetKindOf(target), federatedKindOf(target), opts.namespace),
       fromFile: true,
     };
   });
@@ -190,8 +184,8 @@ export async function withFederation<T>(
 export function namespacesOf(subjects: readonly Subject[]): Map<string, FederatedObject> {
   const out = new Map<string, FederatedObject>();
   for (const s of subjects) {
-    const t = s.ftc.spec.targetType;
-    if (isNamespaceTarget(apiVersionOf(t), t.kind) && s.federated.metadata.namespace)
+    const types = typeResources(s.ftc);
+    if (isNamespaceTarget(types.targetApiVersion, types.targetKind) && s.federated.metadata.namespace)
       out.set(s.federated.metadata.namespace, s.federated);
   }
   return out;
@@ -215,7 +209,7 @@ export async function liveSubject(
     );
     if (!ftc) throw err;
   }
-  const ref = refOf(ftc.spec.federatedType);
+  const ref = typeResources(ftc).federated;
   const ns = ref.namespaced ? namespace : undefined;
   const federated = await new ResourceClient<FederatedObject>(fed.host, ref).find(
     name,
@@ -232,7 +226,7 @@ export async function liveSubject(
 export async function hostSubjects(fed: Federation, namespace: string | undefined): Promise<Subject[]> {
   const out: Subject[] = [];
   for (const ftc of [...fed.typeConfigs].sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : 1))) {
-    const ref = refOf(ftc.spec.federatedType);
+    const ref = typeResources(ftc).federated;
     if (namespace !== undefined && !ref.namespaced) continue;
     let items: FederatedObject[];
     try {

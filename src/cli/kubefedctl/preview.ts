@@ -35,8 +35,8 @@ import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/re
 import { causeOf } from './context.js';
 import type { MemberConnection } from './members.js';
 import { REFS } from './membership.js';
-import { refOf } from '../../federation/typeconfig.js';
-import { apiVersionOf, where, type Federation, type Subject } from './preview-subjects.js';
+import { typeResources } from '../../federation/typeconfig.js';
+import { where, type Federation, type Subject } from './preview-subjects.js';
 
 /** Member reads and dry runs in flight at once, per object. */
 const MEMBER_CONCURRENCY = 8;
@@ -53,7 +53,7 @@ async function dryRunOnHost(
   fed: Federation,
   s: Subject,
 ): Promise<{ federated: FederatedObject; live?: FederatedObject }> {
-  const client = new ResourceClient<FederatedObject>(fed.host, refOf(s.ftc.spec.federatedType));
+  const client = new ResourceClient<FederatedObject>(fed.host, typeResources(s.ftc).federated);
   const ns = s.federated.metadata.namespace ? { namespace: s.federated.metadata.namespace } : {};
   const live = await client.find(s.federated.metadata.name!, ns);
   try {
@@ -80,7 +80,7 @@ async function readPropagatedVersion(
   s: Subject,
   federated: FederatedObject,
 ): Promise<PropagatedVersion | undefined> {
-  const namespaced = s.ftc.spec.federatedType.scope === 'Namespaced';
+  const namespaced = typeResources(s.ftc).federated.namespaced;
   const client = new ResourceClient(
     fed.host,
     resourceRefOf(namespaced ? PropagatedVersionDefinition : ClusterPropagatedVersionDefinition),
@@ -101,7 +101,7 @@ async function federatedNamespaceOf(
   if (fromFiles.has(namespace)) return fromFiles.get(namespace);
   const nsType = fed.namespaceType;
   if (!nsType) return undefined;
-  return new ResourceClient<FederatedObject>(fed.host, refOf(nsType.spec.federatedType)).find(namespace, {
+  return new ResourceClient<FederatedObject>(fed.host, typeResources(nsType).federated).find(namespace, {
     namespace,
   });
 }
@@ -249,20 +249,20 @@ export async function diffSubject(
   s: Subject,
   opts: { drift: boolean; federatedNamespaces: ReadonlyMap<string, FederatedObject> },
 ): Promise<ObjectDiff> {
-  const t = s.ftc.spec.targetType;
+  const types = typeResources(s.ftc);
   const head = {
-    apiVersion: s.federated.apiVersion ?? apiVersionOf(s.ftc.spec.federatedType),
-    kind: s.federated.kind ?? s.ftc.spec.federatedType.kind,
+    apiVersion: s.federated.apiVersion ?? types.federatedApiVersion,
+    kind: s.federated.kind ?? types.federatedKind,
     ...(s.federated.metadata.namespace ? { namespace: s.federated.metadata.namespace } : {}),
     name: s.federated.metadata.name ?? '',
   };
   const stored = await asStored(fed, s);
   if ('error' in stored) return { ...head, clusters: [], error: stored.error };
   const { federated, onHost } = stored;
-  const targetApiVersion = apiVersionOf(t);
-  const namespaceTarget = isNamespaceTarget(targetApiVersion, t.kind);
+  const { target, targetApiVersion, targetKind } = types;
+  const namespaceTarget = isNamespaceTarget(targetApiVersion, targetKind);
   const name = federated.metadata.name!;
-  const memberNs = namespaceTarget || t.scope !== 'Namespaced' ? undefined : federated.metadata.namespace;
+  const memberNs = namespaceTarget || !target.namespaced ? undefined : federated.metadata.namespace;
   if (namespaceTarget && federated.metadata.namespace !== name)
     return {
       ...head,
@@ -270,15 +270,14 @@ export async function diffSubject(
       error: `a FederatedNamespace must be named like its namespace ("${federated.metadata.namespace}"), not "${name}"`,
     };
 
-  const placement = await placementOf(fed, federated, t.scope === 'Namespaced', opts.federatedNamespaces);
+  const placement = await placementOf(fed, federated, target.namespaced, opts.federatedNamespaces);
   if (placement.kind === 'failed')
     return { ...head, clusters: [], error: `ComputePlacementFailed: ${placement.message}` };
 
   const rendered = new Map<string, RenderOutcome>();
   for (const c of placement.ready)
-    rendered.set(c, renderForCluster({ federated, targetApiVersion, targetKind: t.kind, cluster: c }));
+    rendered.set(c, renderForCluster({ federated, targetApiVersion, targetKind, cluster: c }));
 
-  const target = refOf(t);
   const reads = await readCopies(fed, target, memberNs, name);
   const observed = new Map<string, KubeObject | undefined>();
   for (const [c, r] of reads) observed.set(c, r.kind === 'ok' ? r.object : undefined);
@@ -299,7 +298,7 @@ export async function diffSubject(
   });
   const deleteOptions = deleteOptionsOf(federated);
   const recorded = recordedClusterVersions(propagatedVersion, federatedVersions(federated));
-  const label = objectLabel(t.pluralName, memberNs, name);
+  const label = objectLabel(target.resource, memberNs, name);
   // A cluster whose copy could not be read is an error whatever the plan says there (unread, an
   // unplaced copy would silently drop out of the plan).
   const unread: ClusterDiff[] = [];

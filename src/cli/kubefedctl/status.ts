@@ -12,7 +12,7 @@ import type { FederatedObject } from '../../api/types.js';
 import { isWorkloadKind, replicaCounts, type ReplicaCounts } from '../../federation/aggregate.js';
 import { computePlacement } from '../../federation/placement.js';
 import { clusterMessageParts } from '../../federation/status.js';
-import { qualifiedName } from '../../federation/typeconfig.js';
+import { qualifiedName, typeResources } from '../../federation/typeconfig.js';
 import type { ClusterClient } from '../../kube/client.js';
 import { isNotFound } from '../../kube/errors.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
@@ -216,23 +216,12 @@ async function resolveType(
     );
     if (!ftc) throw err;
   }
-  const f = ftc.spec.federatedType;
-  const t = ftc.spec.targetType;
+  const types = typeResources(ftc);
   return {
-    federatedRef: {
-      group: f.group ?? '',
-      version: f.version,
-      resource: f.pluralName,
-      namespaced: f.scope === 'Namespaced',
-    },
-    federatedKind: f.kind,
-    targetRef: {
-      group: t.group ?? '',
-      version: t.version,
-      resource: t.pluralName,
-      namespaced: t.scope === 'Namespaced',
-    },
-    targetKind: t.kind,
+    federatedRef: types.federated,
+    federatedKind: types.federatedKind,
+    targetRef: types.target,
+    targetKind: types.targetKind,
   };
 }
 

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import type { ControlPlaneScope } from '../../federation/placement.js';
 import { PollAbort, pollUntil } from '../../poll.js';
 import { ComponentError } from './components.js';
 import { healthGet } from './probe.js';
@@ -26,7 +27,6 @@ import {
 } from './state.js';
 import { REPO_ROOT } from './toolchain.js';
 
-export type Scope = 'Cluster' | 'Namespaced';
 export const RELEASE = 'kubefed';
 export const DEFAULT_NAMESPACE = 'kube-federation-system';
 export const DEFAULT_CHART = path.join(REPO_ROOT, 'charts', 'kubefed');
@@ -39,7 +39,7 @@ const WEBHOOK_SCRIPT = path.join(REPO_ROOT, 'dist', 'cli', 'webhook.js');
 export interface InstallOptions {
   dir: string;
   /** Scope of a new release; for an existing release it must match (or be omitted). */
-  scope?: Scope;
+  scope?: ControlPlaneScope;
   chart?: string;
   timeoutMs?: number;
   progress: (line: string) => void;
@@ -50,7 +50,7 @@ export type InstallResult = { kind: 'installed' | 'reused'; install: KubefedInst
 /** The Helm values `install` sets: the webhook at a local URL, no replicas of images that cannot run here. */
 export function helmSets(o: {
   webhookPort: number;
-  scope?: Scope;
+  scope?: ControlPlaneScope;
   failurePolicy?: 'Fail' | 'Ignore';
 }): string[] {
   const sets = [
@@ -160,7 +160,7 @@ interface Release {
   status: string;
   values: {
     kubefedNamespace?: string;
-    global?: { scope?: Scope };
+    global?: { scope?: ControlPlaneScope };
     controllermanager?: {
       webhook?: { url?: string; failurePolicy?: string };
       controller?: { dashboard?: { enabled?: boolean } };

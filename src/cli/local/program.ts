@@ -6,7 +6,8 @@ import { formatDuration } from '../../poll.js';
 import { startComponent, stopComponent } from './components.js';
 import { demo } from './demo.js';
 import { down } from './down.js';
-import { install, uninstall, type Scope } from './install.js';
+import type { ControlPlaneScope } from '../../federation/placement.js';
+import { install, uninstall } from './install.js';
 import { dashboardUrl, readState } from './state.js';
 import { status } from './status.js';
 import { parseExtraArgs } from './topology.js';
@@ -206,7 +207,7 @@ export function buildProgram(): Command {
         .argParser(intArg('--timeout'))
         .default(120),
     )
-    .action(async (o: { dir: string; scope?: Scope; chart?: string; timeout: number }) => {
+    .action(async (o: { dir: string; scope?: ControlPlaneScope; chart?: string; timeout: number }) => {
       const r = await install({
         dir: o.dir,
         ...(o.scope ? { scope: o.scope } : {}),

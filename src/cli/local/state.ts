@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ComponentKind, Topology } from './topology.js';
+import type { ControlPlaneScope } from '../../federation/placement.js';
 
 export interface RunningComponent {
   id: string;
@@ -33,7 +34,7 @@ export interface KubefedInstall {
   releaseNamespace: string;
   /** The control plane's namespace (KubeFedClusters, KubeFedConfig, FederatedTypeConfigs). */
   namespace: string;
-  scope: 'Cluster' | 'Namespaced';
+  scope: ControlPlaneScope;
   chart: string;
   webhookPort: number;
   metricsPort: number;

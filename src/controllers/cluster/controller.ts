@@ -24,7 +24,7 @@ import {
   type ProbeOutcome,
   type ProbeStreak,
 } from './health.js';
-import type { MemberClients } from './member-clients.js';
+import type { MemberClients } from '../members/member-clients.js';
 
 export interface HealthSettings {
   periodMs: number;

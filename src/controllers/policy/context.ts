@@ -23,6 +23,7 @@ import type { Informer } from '../../kube/informer.js';
 import type { Logger } from '../../kube/log.js';
 import type { ResourceRef } from '../../kube/resource.js';
 import { objectKey } from '../../kube/store.js';
+import { typeResources } from '../../federation/typeconfig.js';
 
 /** How long a reconcile waits for a cache that has not synced yet. */
 export const NOT_SYNCED_RETRY_MS = 500;
@@ -70,23 +71,12 @@ export function terminating(ctx: PolicyContext, namespace: string): boolean {
 }
 
 export function typeOf(ftc: FederatedTypeConfig): PolicyType {
-  const t = ftc.spec.targetType;
-  const f = ftc.spec.federatedType;
+  const types = typeResources(ftc);
+  const { group, version, namespaced } = types.federated;
   return {
     ftcName: ftc.metadata.name!,
-    target: {
-      group: t.group ?? '',
-      version: t.version,
-      kind: t.kind,
-      resource: t.pluralName,
-      namespaced: t.scope === 'Namespaced',
-    },
-    federated: {
-      group: f.group ?? '',
-      version: f.version,
-      kind: f.kind,
-      namespaced: f.scope === 'Namespaced',
-    },
+    target: { ...types.target, kind: types.targetKind },
+    federated: { group, version, kind: types.federatedKind, namespaced },
   };
 }
 

@@ -54,6 +54,7 @@ import { reconcileFollowers } from './followers.js';
 import { reconcileNamespace } from './namespaces.js';
 import { reconcileObject } from './objects.js';
 import { reconcilePolicyStatus } from './policy-status.js';
+import { typeResources } from '../../federation/typeconfig.js';
 
 export interface PolicyControllerOptions {
   host: ClusterClient;
@@ -200,20 +201,7 @@ export class PolicyController {
   /** Adds an enabled type and watches its federated objects. */
   private addType(name: string, ftc: FederatedTypeConfig): void {
     const type = typeOf(ftc);
-    const f = ftc.spec.federatedType;
-    const federatedRef: ResourceRef = {
-      group: f.group ?? '',
-      version: f.version,
-      resource: f.pluralName,
-      namespaced: f.scope === 'Namespaced',
-    };
-    const t = ftc.spec.targetType;
-    const targetRef: ResourceRef = {
-      group: t.group ?? '',
-      version: t.version,
-      resource: t.pluralName,
-      namespaced: t.scope === 'Namespaced',
-    };
+    const { target: targetRef, federated: federatedRef } = typeResources(ftc);
     const federated = this.options.informers.get<FederatedObject>(this.options.host, federatedRef);
     const entry: TypeEntry = { type, targetRef, federatedRef, federated };
     this.types.set(name, entry);

@@ -18,7 +18,7 @@ import {
   managedCopySelection,
   type ManagedCopyInformers,
   type MemberWatch,
-} from '../cluster/member-watch.js';
+} from '../members/member-watch.js';
 import { NAMESPACES_FTC } from '../typeconfig/state.js';
 import { schedulableTargetOf, type SchedulableTarget } from './status.js';
 

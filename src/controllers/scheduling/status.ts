@@ -8,6 +8,7 @@ import type { ReplicaSchedulingPreference } from '../../api/scheduling.js';
 import type { ResourceRef } from '../../kube/resource.js';
 import type { CurrentReplicaState } from '../../scheduling/current.js';
 import type { ClusterReason, ReplicaPlan, UnplacedCause } from '../../scheduling/planner.js';
+import { typeResources } from '../../federation/typeconfig.js';
 
 /** A type whose replicas an RSP can schedule (apps Deployment or ReplicaSet, as upstream). */
 export interface SchedulableTarget {
@@ -23,11 +24,8 @@ export function schedulableTargetOf(ftc: FederatedTypeConfig): SchedulableTarget
   const t = ftc.spec?.targetType;
   const f = ftc.spec?.federatedType;
   if (!t || !f || t.group !== 'apps' || !SCHEDULABLE_KINDS.has(t.kind)) return undefined;
-  return {
-    federatedKind: f.kind,
-    targetRef: { group: 'apps', version: t.version, resource: t.pluralName, namespaced: true },
-    federatedRef: { group: f.group ?? '', version: f.version, resource: f.pluralName, namespaced: true },
-  };
+  const types = typeResources(ftc);
+  return { federatedKind: types.federatedKind, targetRef: types.target, federatedRef: types.federated };
 }
 
 /** Why an RSP could not be applied at all. */

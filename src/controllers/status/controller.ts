@@ -40,10 +40,11 @@ import type { Logger } from '../../kube/log.js';
 import type { Metrics } from '../../kube/metrics.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
 import { objectKey } from '../../kube/store.js';
-import type { MemberClients } from '../cluster/member-clients.js';
-import { managedCopySelection, MemberWatch, type ManagedCopyInformers } from '../cluster/member-watch.js';
+import type { MemberClients } from '../members/member-clients.js';
+import { managedCopySelection, MemberWatch, type ManagedCopyInformers } from '../members/member-watch.js';
 import { federatedKeyOf, isIgnoredNamespace, targetNameOf } from '../sync/keys.js';
 import { statusTypeOf, type StatusType } from './status-type.js';
+import { refOf, typeResources } from '../../federation/typeconfig.js';
 
 /** How often a status type that is not served is looked up again. */
 const SERVED_RECHECK_MS = 30_000;
@@ -90,23 +91,12 @@ export class StatusController {
 
   constructor(private readonly options: StatusControllerOptions) {
     const { typeConfig, informers, host, kubefedNamespace, scope } = options;
-    const t = typeConfig.spec.targetType;
-    const f = typeConfig.spec.federatedType;
-    this.targetKind = t.kind;
-    this.targetRef = {
-      group: t.group ?? '',
-      version: t.version,
-      resource: t.pluralName,
-      namespaced: t.scope === 'Namespaced',
-    };
-    const federatedRef: ResourceRef = {
-      group: f.group ?? '',
-      version: f.version,
-      resource: f.pluralName,
-      namespaced: f.scope === 'Namespaced',
-    };
-    this.namespaceTarget = (t.group ?? '') === '' && t.version === 'v1' && t.kind === 'Namespace';
-    this.name = `${f.kind.toLowerCase()}-status`;
+    const types = typeResources(typeConfig);
+    this.targetKind = types.targetKind;
+    this.targetRef = types.target;
+    const federatedRef = types.federated;
+    this.namespaceTarget = types.targetApiVersion === 'v1' && types.targetKind === 'Namespace';
+    this.name = `${types.federatedKind.toLowerCase()}-status`;
     this.statusType = statusTypeOf(typeConfig.spec);
     const planeNamespace = scope === 'Namespaced' ? { namespace: kubefedNamespace } : {};
 
@@ -116,11 +106,7 @@ export class StatusController {
     this.secrets = this.memberWatch.secrets;
     const nsType = options.namespaceFederatedType;
     if (this.targetRef.namespaced && nsType) {
-      this.fedNamespaces = informers.get<FederatedObject>(
-        host,
-        { group: nsType.group ?? '', version: nsType.version, resource: nsType.pluralName, namespaced: true },
-        planeNamespace,
-      );
+      this.fedNamespaces = informers.get<FederatedObject>(host, refOf(nsType), planeNamespace);
     }
     this.federatedClient = new ResourceClient<FederatedObject>(host, federatedRef);
     this.statusClient = new ResourceClient<StatusObject>(host, this.statusType.ref);

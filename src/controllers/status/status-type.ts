@@ -1,6 +1,6 @@
 /** Which `Federated<Kind>Status` type an FTC's status controller writes: pure. */
 import type { FederatedTypeConfig } from '../../api/core.js';
-import { pluralOf } from '../../federation/aggregate.js';
+import { typeResources } from '../../federation/typeconfig.js';
 import type { ResourceRef } from '../../kube/resource.js';
 
 export interface StatusType {
@@ -15,21 +15,8 @@ export interface StatusType {
  * federated type's group and version.
  */
 export function statusTypeOf(spec: FederatedTypeConfig['spec']): StatusType {
-  const f = spec.federatedType;
-  const s = spec.statusType;
-  const kind = s?.kind || `${f.kind}Status`;
-  const group = s?.group ?? f.group ?? '';
-  const version = s?.version || f.version;
-  return {
-    ref: {
-      group,
-      version,
-      resource: s?.pluralName || pluralOf(kind),
-      namespaced: (s?.scope ?? f.scope) === 'Namespaced',
-    },
-    apiVersion: group ? `${group}/${version}` : version,
-    kind,
-  };
+  const r = typeResources({ spec: { ...spec, statusCollection: 'Enabled' } });
+  return { ref: r.status!, apiVersion: r.statusApiVersion!, kind: r.statusKind! };
 }
 
 /** Whether the FTC asks for status collection. */

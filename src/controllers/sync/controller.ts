@@ -13,6 +13,7 @@ import type { FederatedTypeConfig, KubeFedCluster } from '../../api/core.js';
 import type { FederatedObject } from '../../api/types.js';
 import { clusterIsReady, type ControlPlaneScope } from '../../federation/placement.js';
 import { SYNC_FINALIZER } from '../../federation/plan.js';
+import { refOf, typeResources, type TypeResources } from '../../federation/typeconfig.js';
 import type { ClusterClient } from '../../kube/client.js';
 import { Controller, detached, done, requeueAfter, type ReconcileResult } from '../../kube/controller.js';
 import { EventRecorder } from '../../kube/events.js';
@@ -20,10 +21,10 @@ import { UnlistedKeys, type Informer } from '../../kube/informer.js';
 import type { SharedInformers } from '../../kube/informers.js';
 import type { Logger } from '../../kube/log.js';
 import type { Metrics } from '../../kube/metrics.js';
-import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
+import { ResourceClient, type KubeObject } from '../../kube/resource.js';
 import { NAMESPACE_INDEX, objectKey } from '../../kube/store.js';
-import type { MemberClients } from '../cluster/member-clients.js';
-import { managedCopySelection, MemberWatch, type ManagedCopyInformers } from '../cluster/member-watch.js';
+import type { MemberClients } from '../members/member-clients.js';
+import { managedCopySelection, MemberWatch, type ManagedCopyInformers } from '../members/member-watch.js';
 import { statusCollectionEnabled } from '../status/status-type.js';
 import { federatedKeyOf, targetNameOf, updateNeedsPass } from './keys.js';
 import { SyncReconciler, type SyncSettings, type SyncTarget } from './reconciler.js';
@@ -88,16 +89,10 @@ export class SyncController {
 
   constructor(private readonly options: SyncControllerOptions) {
     const { typeConfig, informers, host, kubefedNamespace, scope } = options;
-    const t = typeConfig.spec.targetType;
-    const f = typeConfig.spec.federatedType;
-    this.target = syncTargetOf(typeConfig);
-    const federatedRef: ResourceRef = {
-      group: f.group ?? '',
-      version: f.version,
-      resource: f.pluralName,
-      namespaced: f.scope === 'Namespaced',
-    };
-    this.name = f.kind.toLowerCase();
+    const types = typeResources(typeConfig);
+    this.target = syncTargetOf(typeConfig, types);
+    const federatedRef = types.federated;
+    this.name = types.federatedKind.toLowerCase();
     const planeNamespace = scope === 'Namespaced' ? { namespace: kubefedNamespace } : {};
 
     this.federated = informers.get<FederatedObject>(host, federatedRef, planeNamespace);
@@ -105,19 +100,12 @@ export class SyncController {
     this.clusters = this.memberWatch.clusters;
     this.secrets = this.memberWatch.secrets;
     const nsType = options.namespaceFederatedType;
-    if (this.target.ref.namespaced && nsType) {
-      const ref: ResourceRef = {
-        group: nsType.group ?? '',
-        version: nsType.version,
-        resource: nsType.pluralName,
-        namespaced: true,
-      };
-      this.fedNamespaces = informers.get<FederatedObject>(host, ref, planeNamespace);
-    }
+    if (this.target.ref.namespaced && nsType)
+      this.fedNamespaces = informers.get<FederatedObject>(host, refOf(nsType), planeNamespace);
     this.versions = new PropagatedVersionStore({
       host,
       namespaced: federatedRef.namespaced,
-      targetKind: t.kind,
+      targetKind: types.targetKind,
       listNamespace: scope === 'Namespaced' && federatedRef.namespaced ? kubefedNamespace : undefined,
       type: this.name,
       log: options.log,
@@ -134,7 +122,7 @@ export class SyncController {
         scope,
         kubefedNamespace,
         this.target.ref,
-        UNREAD_MEMBER_FIELDS[`${this.target.apiVersion}/${t.kind}`],
+        UNREAD_MEMBER_FIELDS[`${this.target.apiVersion}/${this.target.kind}`],
       ),
       (o, cluster, deleted) => this.memberEvent(o, cluster, deleted),
       true,
@@ -355,19 +343,12 @@ export class SyncController {
   }
 }
 
-function syncTargetOf(typeConfig: FederatedTypeConfig): SyncTarget {
-  const t = typeConfig.spec.targetType;
-  const apiVersion = t.group ? `${t.group}/${t.version}` : t.version;
+function syncTargetOf(typeConfig: FederatedTypeConfig, types: TypeResources): SyncTarget {
   return {
-    ref: {
-      group: t.group ?? '',
-      version: t.version,
-      resource: t.pluralName,
-      namespaced: t.scope === 'Namespaced',
-    },
-    apiVersion,
-    kind: t.kind,
-    namespaceTarget: apiVersion === 'v1' && t.kind === 'Namespace',
+    ref: types.target,
+    apiVersion: types.targetApiVersion,
+    kind: types.targetKind,
+    namespaceTarget: types.targetApiVersion === 'v1' && types.targetKind === 'Namespace',
     statusCollection: statusCollectionEnabled(typeConfig.spec),
   };
 }

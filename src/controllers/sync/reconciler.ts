@@ -24,7 +24,7 @@ import type { EventRecorder } from '../../kube/events.js';
 import type { Informer } from '../../kube/informer.js';
 import type { Logger } from '../../kube/log.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
-import type { ManagedCopyInformers, MemberWatch } from '../cluster/member-watch.js';
+import type { ManagedCopyInformers, MemberWatch } from '../members/member-watch.js';
 import { dispatchAction, mapBounded, removeManagedLabelPatch, type DispatchOutcome } from './dispatch.js';
 import { addFinalizer, removeFinalizer, writeStatus, type StatusAggregate } from './federated-writes.js';
 import { deleteOptionsOf, isIgnoredNamespace, targetNameOf, type DeleteOptionsOutcome } from './keys.js';

@@ -8,6 +8,7 @@
 import { FederatedTypeConfigDefinition, type FederatedTypeConfig } from '../../api/core.js';
 import { resourceRefOf } from '../../api/index.js';
 import type { ControlPlaneScope } from '../../federation/placement.js';
+import { typeResources } from '../../federation/typeconfig.js';
 import type { ClusterClient } from '../../kube/client.js';
 import { Controller, done, requeue, requeueAfter, type ReconcileResult } from '../../kube/controller.js';
 import { EventRecorder } from '../../kube/events.js';
@@ -16,8 +17,8 @@ import type { Informer } from '../../kube/informer.js';
 import type { SharedInformers } from '../../kube/informers.js';
 import type { Logger } from '../../kube/log.js';
 import type { Metrics } from '../../kube/metrics.js';
-import { ResourceClient } from '../../kube/resource.js';
-import type { MemberClients } from '../cluster/member-clients.js';
+import { ResourceClient, type ResourceRef } from '../../kube/resource.js';
+import type { MemberClients } from '../members/member-clients.js';
 import { StatusController } from '../status/controller.js';
 import { statusCollectionEnabled } from '../status/status-type.js';
 import { SyncController, type SyncSettings } from '../sync/controller.js';
@@ -241,29 +242,25 @@ export class TypeConfigController {
   private async missingType(
     ftc: FederatedTypeConfig,
   ): Promise<{ reason: 'FederatedTypeNotFound' | 'TargetTypeNotFound'; message: string } | undefined> {
-    const f = ftc.spec.federatedType;
-    const t = ftc.spec.targetType;
+    const { federated: f, target: t } = typeResources(ftc);
     if (!(await serves(this.options.host, f))) {
       return {
         reason: 'FederatedTypeNotFound',
-        message: `the host cluster does not serve ${f.pluralName}.${f.group ?? ''}/${f.version} (CRD missing): run kubefedctl enable ${ftc.metadata.name} to create it; propagation starts once it is served`,
+        message: `the host cluster does not serve ${f.resource}.${f.group}/${f.version} (CRD missing): run kubefedctl enable ${ftc.metadata.name} to create it; propagation starts once it is served`,
       };
     }
     if (!(await serves(this.options.host, t))) {
       return {
         reason: 'TargetTypeNotFound',
-        message: `the host cluster does not serve ${t.pluralName}${t.group ? `.${t.group}` : ''}/${t.version}: install that API (e.g. its CRD) or fix spec.targetType; propagation starts once it is served`,
+        message: `the host cluster does not serve ${t.resource}${t.group ? `.${t.group}` : ''}/${t.version}: install that API (e.g. its CRD) or fix spec.targetType; propagation starts once it is served`,
       };
     }
     return undefined;
   }
 }
 
-/** Whether the cluster serves `plural` in group/version (its API discovery document lists it). */
-async function serves(
-  client: ClusterClient,
-  t: { group?: string | undefined; version: string; pluralName: string },
-): Promise<boolean> {
+/** Whether the cluster serves resource `t` (its group/version's API discovery document lists it). */
+async function serves(client: ClusterClient, t: ResourceRef): Promise<boolean> {
   const path = t.group ? `/apis/${t.group}/${t.version}` : `/api/${t.version}`;
   try {
     const list = await client.request<{ resources?: { name: string }[] }>({
@@ -272,7 +269,7 @@ async function serves(
       verb: 'discovery',
       timeoutMs: 10_000,
     });
-    return (list.resources ?? []).some((r) => r.name === t.pluralName);
+    return (list.resources ?? []).some((r) => r.name === t.resource);
   } catch (err) {
     if (isNotFound(err)) return false;
     throw err;

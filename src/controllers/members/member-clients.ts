@@ -4,80 +4,42 @@
  * cluster's spec or the Secret changes (credential rotation needs no restart) and reused otherwise.
  */
 import type { KubeFedCluster } from '../../api/core.js';
+import { parseClusterConnection } from '../../api/kubefedcluster.js';
 import { ClusterClient, type ClientOptions } from '../../kube/client.js';
-import type { ClusterCredentials, TLSValidation } from '../../kube/credentials.js';
+import type { ClusterCredentials } from '../../kube/credentials.js';
 import type { KubeObject } from '../../kube/resource.js';
 
 export type MemberCredentials =
   { kind: 'ok'; credentials: ClusterCredentials } | { kind: 'malformed'; error: string };
 
-/** The credentials a KubeFedCluster and its Secret describe, or why they are unusable. */
+/**
+ * The credentials a KubeFedCluster and its Secret describe, or why they are unusable: the spec's
+ * rules are the admission webhook's (one parser), so the message names the field and the fix.
+ */
 export function memberCredentials(
   cluster: KubeFedCluster,
   secret: KubeObject | undefined,
 ): MemberCredentials {
-  const name = cluster.metadata.name ?? '';
-  const spec = cluster.spec;
-  if (!spec?.apiEndpoint) return { kind: 'malformed', error: 'spec.apiEndpoint is empty' };
-  const secretName = spec.secretRef?.name;
-  if (!secretName) return { kind: 'malformed', error: 'spec.secretRef.name is empty' };
-  if (!secret)
-    return { kind: 'malformed', error: `secret ${cluster.metadata.namespace}/${secretName} not found` };
+  const parsed = parseClusterConnection(cluster.spec);
+  if (parsed.kind === 'invalid') return { kind: 'malformed', error: parsed.errors.join('; ') };
+  const { apiEndpoint, secretName, caData, disabledTLSValidations, proxyURL } = parsed.connection;
+  const secretKey = `${cluster.metadata.namespace}/${secretName}`;
+  if (!secret) return { kind: 'malformed', error: `secret ${secretKey} not found` };
   const token64 = (secret.data as Record<string, string> | undefined)?.token;
   // An empty value is present, not missing: it gets the "empty data.token" message below.
   if (token64 === undefined || token64 === null)
-    return {
-      kind: 'malformed',
-      error: `secret ${cluster.metadata.namespace}/${secretName} has no data.token`,
-    };
+    return { kind: 'malformed', error: `secret ${secretKey} has no data.token` };
   const token = Buffer.from(token64, 'base64').toString('utf8').trim();
-  if (!token)
-    return {
-      kind: 'malformed',
-      error: `secret ${cluster.metadata.namespace}/${secretName} has an empty data.token`,
-    };
-  const disabled = (spec.disabledTLSValidations ?? []) as TLSValidation[];
-  if (disabled.includes('*') && disabled.length > 1) {
-    return {
-      kind: 'malformed',
-      error: 'spec.disabledTLSValidations: "*" cannot be combined with other values',
-    };
-  }
-  // A caBundle without a PEM certificate would silently verify against nothing and surface
-  // later as an unclear TLS error ("unable to verify the first certificate"): say so here.
-  if (
-    spec.caBundle &&
-    !Buffer.from(spec.caBundle, 'base64').toString('latin1').includes('-----BEGIN CERTIFICATE-----')
-  ) {
-    return {
-      kind: 'malformed',
-      error:
-        'spec.caBundle holds no PEM certificate: set it to the base64 of the PEM CA file (-----BEGIN CERTIFICATE-----…), or leave it empty to use the system roots',
-    };
-  }
-  if (spec.proxyURL) {
-    let proxy: URL;
-    try {
-      proxy = new URL(spec.proxyURL);
-    } catch {
-      return { kind: 'malformed', error: `spec.proxyURL "${spec.proxyURL}" is not a URL` };
-    }
-    if (!['http:', 'https:', 'socks5:'].includes(proxy.protocol)) {
-      return {
-        kind: 'malformed',
-        error: `spec.proxyURL scheme "${proxy.protocol.replace(/:$/, '')}" is not supported (http, https, socks5)`,
-      };
-    }
-  }
+  if (!token) return { kind: 'malformed', error: `secret ${secretKey} has an empty data.token` };
   return {
     kind: 'ok',
     credentials: {
-      name,
-      server: spec.apiEndpoint,
+      name: cluster.metadata.name ?? '',
+      server: apiEndpoint,
       token,
-      ...(spec.caBundle ? { caData: Buffer.from(spec.caBundle, 'base64') } : {}),
-      ...(disabled.length ? { disabledTLSValidations: disabled } : {}),
-      ...(spec.proxyURL ? { proxyUrl: spec.proxyURL } : {}),
+      ...(caData ? { caData } : {}),
+      ...(disabledTLSValidations.length ? { disabledTLSValidations } : {}),
+      ...(proxyURL ? { proxyUrl: proxyURL } : {}),
     },
   };
 }

@@ -8,8 +8,11 @@ import {
   CHART_TYPE_CONFIGS_TEMPLATE,
   CLI_DOCS_DIR,
   cliReferenceFiles,
-} from '../cli/generate.js';
-import { CRD_DIR, DEFAULT_TYPE_CONFIGS_FILE, generatedFiles } from './generate.js';
+  CRD_DIR,
+  DEFAULT_TYPE_CONFIGS_FILE,
+  generatedFiles,
+} from './generate.js';
+import { defaultTypeConfigs } from '../federation/typeconfig.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -88,5 +91,14 @@ describe('generated CLI reference (docs/cli)', () => {
     expect(cli.get(`${CLI_DOCS_DIR}/kubefedctl_join.md`)).toContain('--cluster-context');
     expect(cli.get(`${CLI_DOCS_DIR}/kubefed-controller-manager.md`)).toContain('--kubefed-namespace');
     expect(cli.get(`${CLI_DOCS_DIR}/kubefed-webhook.md`)).toContain('--cert-dir');
+  });
+});
+
+describe('the default FederatedTypeConfigs file', () => {
+  it(`is what defaultTypeConfigs() gives (${DEFAULT_TYPE_CONFIGS_FILE})`, () => {
+    const docs = parseAllDocuments(generatedFiles().get(DEFAULT_TYPE_CONFIGS_FILE)!).map(
+      (d) => d.toJS() as unknown,
+    );
+    expect(docs).toEqual(defaultTypeConfigs('kube-federation-system'));
   });
 });
