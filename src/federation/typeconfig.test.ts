@@ -194,24 +194,7 @@ describe('defaultTypeConfigs', () => {
 
 describe('typeResources', () => {
   const spec = (overrides: Partial<FederatedTypeConfig['spec']>): { spec: FederatedTypeConfig['spec'] } => ({
-    spec: {
-      targetType: {
-        group: 'apps',
-        version: 'v1',
-        kind: 'Deployment',
-        pluralName: 'deployments',
-        scope: 'Namespaced',
-      },
-      federatedType: {
-        group: 'types.kubefed.io',
-        version: 'v1beta1',
-        kind: 'FederatedDeployment',
-        pluralName: 'federateddeployments',
-        scope: 'Namespaced',
-      },
-      propagation: 'Enabled',
-      ...overrides,
-    },
+    spec: { ...federatedTypeConfig(deployments, 'kube-federation-system').spec, ...overrides },
   });
   const deploymentTypes = {
     target: { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true },
