@@ -357,10 +357,18 @@ export type PassPlan =
       plan: PropagationPlan;
     };
 
+/**
+ * The object's first pass: not being deleted and without the sync finalizer, which is added before
+ * any member write (so no PropagatedVersion, only ever written after it, exists yet).
+ */
+export function needsFinalizer(federated: Pick<FederatedObject, 'metadata'>): boolean {
+  return !federated.metadata.deletionTimestamp && !federated.metadata.finalizers?.includes(SYNC_FINALIZER);
+}
+
 export function planPass(input: PassInput): PassPlan {
   const { federated } = input;
   const deleting = !!federated.metadata.deletionTimestamp;
-  const ensureFinalizer = !deleting && !federated.metadata.finalizers?.includes(SYNC_FINALIZER);
+  const ensureFinalizer = needsFinalizer(federated);
   const placement = computePlacement({
     placement: federated.spec?.placement,
     clusters: input.clusters,

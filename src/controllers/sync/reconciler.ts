@@ -13,7 +13,7 @@ import {
   type ControlPlaneScope,
   type PlacementOk,
 } from '../../federation/placement.js';
-import { planPass, SYNC_FINALIZER, type ClusterAction, type PropagationPlan } from '../../federation/plan.js';
+import { needsFinalizer, planPass, type ClusterAction, type PropagationPlan } from '../../federation/plan.js';
 import { MANAGED_LABEL, renderForCluster } from '../../federation/render.js';
 import type { ClusterOutcome } from '../../federation/status.js';
 import { nextPropagatedVersion, type PropagatedVersion } from '../../federation/version.js';
@@ -200,13 +200,11 @@ export class SyncReconciler {
     s: Pick<PassState, 'key' | 'namespace' | 'name' | 'federated' | 'clusters' | 'observed'>,
   ): Promise<PassState> {
     const { federated } = s;
-    const deleting = !!federated.metadata.deletionTimestamp;
-    const firstPass = !deleting && !federated.metadata.finalizers?.includes(SYNC_FINALIZER);
     return {
       ...s,
       settings: this.o.settings(),
       hostNamespaceUid: this.o.target.namespaceTarget ? await this.hostNamespaceUid(s.name) : undefined,
-      previous: await this.o.versions.previous(s.key, federated, firstPass),
+      previous: await this.o.versions.previous(s.key, federated, needsFinalizer(federated)),
     };
   }
 
