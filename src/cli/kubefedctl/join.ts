@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import { KUBEFED_CONFIG_NAME, type KubeFedCluster, type KubeFedConfig } from '../../api/core.js';
 import { parseDuration } from '../../api/kubefedconfig.js';
+import { parseClusterConnection } from '../../api/kubefedcluster.js';
 import type { ControlPlaneScope } from '../../federation/placement.js';
 import type { ClusterClient } from '../../kube/client.js';
 import { isAlreadyExists, isNotFound } from '../../kube/errors.js';
@@ -354,8 +355,23 @@ function printDryRun(
   );
 }
 
+/**
+ * Refuses, before anything is written, a member endpoint the control plane could not use: the
+ * KubeFedCluster join would write is checked by the parser the webhook and the controllers use.
+ */
+export function checkMemberEndpoint(clusterName: string, namespace: string, endpoint: MemberEndpoint): void {
+  // The Secret's name is only known later; a valid stand-in keeps its rule out of the check.
+  const spec = kubeFedCluster({ clusterName, namespace, secretName: 'stand-in', endpoint }).spec;
+  const parsed = parseClusterConnection(spec);
+  if (parsed.kind === 'ok') return;
+  throw new CliError(
+    `cannot join cluster "${clusterName}": the KubeFedCluster made from its kubeconfig entry would be refused: ${parsed.errors.join('; ')}. Fix the cluster's server, certificate-authority-data or proxy-url in the kubeconfig`,
+  );
+}
+
 /** Joins with connected clients: checks, then writes member and host objects (or prints them). */
 export async function joinCluster(target: JoinTarget, mode: JoinMode, io: Output): Promise<void> {
+  checkMemberEndpoint(target.clusterName, target.namespace, target.endpoint);
   const memberPlan = planMember(target);
   const seen = await observe(target, memberPlan);
   for (const [ns, where] of [
