@@ -43,8 +43,9 @@ describe('isRetryable', () => {
     },
   );
 
-  it('knows the twenty upstream statuses', () => {
-    expect(PROPAGATION_STATUSES).toHaveLength(20);
+  it('knows the twenty upstream statuses and four of its own (a write still running)', () => {
+    expect(PROPAGATION_STATUSES).toHaveLength(24);
+    expect(PROPAGATION_STATUSES.filter((s) => s.endsWith('InProgress'))).toHaveLength(4);
   });
 });
 

@@ -43,6 +43,11 @@ export const PROPAGATION_STATUSES = [
   'UpdateTimedOut',
   'DeletionTimedOut',
   'LabelRemovalTimedOut',
+  // Beyond upstream: a member write still running when its pass stopped waiting (member-writes.ts).
+  'CreationInProgress',
+  'UpdateInProgress',
+  'DeletionInProgress',
+  'LabelRemovalInProgress',
 ] as const;
 export type PropagationStatus = (typeof PROPAGATION_STATUSES)[number];
 

@@ -28,6 +28,7 @@ import { managedCopySelection, MemberWatch, type ManagedCopyInformers } from '..
 import { statusCollectionEnabled } from '../status/status-type.js';
 import { federatedKeyOf, targetNameOf, updateNeedsPass } from './keys.js';
 import { SyncReconciler, type SyncSettings, type SyncTarget } from './reconciler.js';
+import { MemberWrites } from './member-writes.js';
 import { PropagatedVersionStore } from './versions.js';
 
 export type { SyncSettings } from './reconciler.js';
@@ -138,6 +139,8 @@ export class SyncController {
       copies: this.copies,
       members: this.memberWatch,
       versions: this.versions,
+      // A write that outlived its pass ended: the next pass takes its outcome.
+      writes: new MemberWrites((key) => this.active && this.controller.enqueue(key)),
       federatedClient: new ResourceClient<FederatedObject>(host, federatedRef),
       recorder: this.recorder,
       settings: options.settings,

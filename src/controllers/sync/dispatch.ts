@@ -221,19 +221,30 @@ export function removeManagedLabelPatch(observed: KubeObject): {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
-export async function mapBounded<T, R>(
+export function mapBounded<T, R>(
   items: readonly T[],
   limit: number,
   fn: (item: T) => Promise<R>,
 ): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
+  return Promise.all(startBounded(items, limit, fn));
+}
+
+/** Starts `fn` over `items` with at most `limit` running; one promise per item, in input order. */
+export function startBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R>[] {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return items.map(async (item) => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await fn(item);
+    } finally {
+      active--;
+      waiting.shift()?.();
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+  });
 }

@@ -25,7 +25,7 @@ import type { Informer } from '../../kube/informer.js';
 import type { Logger } from '../../kube/log.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
 import type { ManagedCopyInformers, MemberWatch } from '../members/member-watch.js';
-import { dispatchAction, mapBounded, removeManagedLabelPatch, type DispatchOutcome } from './dispatch.js';
+import { dispatchAction, removeManagedLabelPatch, type DispatchOutcome } from './dispatch.js';
 import { addFinalizer, removeFinalizer, writeStatus, type StatusAggregate } from './federated-writes.js';
 import { deleteOptionsOf, isIgnoredNamespace, targetNameOf, type DeleteOptionsOutcome } from './keys.js';
 import {
@@ -38,6 +38,7 @@ import {
   type NextStep,
 } from './outcomes.js';
 import { versionWrite } from './requests.js';
+import type { MemberWrites } from './member-writes.js';
 import type { PropagatedVersionStore } from './versions.js';
 
 const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
@@ -81,6 +82,8 @@ export interface SyncReconcilerOptions {
   copies: ManagedCopyInformers;
   members: MemberWatch;
   versions: PropagatedVersionStore;
+  /** Member writes that outlived their pass (a slow member never stalls the others). */
+  writes: MemberWrites;
   federatedClient: ResourceClient<FederatedObject>;
   recorder: EventRecorder;
   settings: () => SyncSettings;
@@ -153,13 +156,14 @@ export class SyncReconciler {
     const { plan, placement } = decided;
     if (plan.mode === 'finished') {
       this.o.versions.forget(key);
+      this.o.writes.forget(key);
       return done;
     }
 
     const deleteOptions = deleteOptionsOf(fed);
     if (deleteOptions.kind === 'invalid')
       this.o.recorder.event(fed, 'Warning', 'DeleteOptionsInvalid', deleteOptions.message);
-    const outcomes = await this.dispatchAll(plan.actions, state, deleteOptions);
+    const outcomes = await this.dispatchAll(plan, state, deleteOptions);
     for (const e of passEvents(outcomes)) this.o.recorder.event(fed, e.type, e.reason, e.message);
     if (plan.mode === 'orphan' || plan.mode === 'delete')
       return this.finishDeletion(fed, plan, placement, outcomes, state);
@@ -234,11 +238,11 @@ export class SyncReconciler {
   }
 
   private dispatchAll(
-    actions: readonly ClusterAction[],
+    plan: PropagationPlan,
     state: PassState,
     deleteOptions: DeleteOptionsOutcome,
   ): Promise<DispatchOutcome[]> {
-    return mapBounded(actions, DISPATCH_CONCURRENCY, (action) => {
+    return this.o.writes.dispatch(state.key, plan.actions, plan, DISPATCH_CONCURRENCY, (action: ClusterAction) => {
       const io = action.kind !== 'skip' && action.kind !== 'none';
       const member = io ? this.o.members.client(action.cluster) : undefined;
       return dispatchAction(action, {
@@ -368,6 +372,7 @@ export class SyncReconciler {
     name: string,
   ): Promise<ReconcileResult> {
     this.o.versions.forget(key);
+    this.o.writes.forget(key);
     let failed = false;
     for (const [cluster, obj] of observed) {
       if (!obj || obj.metadata.deletionTimestamp || obj.metadata.labels?.[MANAGED_LABEL] !== 'true') continue;
