@@ -271,6 +271,13 @@ describe('statusChanged', () => {
       compute({ c1: { status: '', remoteStatus: { b: 2, a: 1 } } }),
       false,
     ],
+    [
+      'remoteStatus on one side only',
+      compute({ c1: { status: '', remoteStatus: { a: 1 } } }),
+      compute({ c1: { status: '' } }),
+      true,
+    ],
+    ['a cluster renamed', compute({ c1: ok, c2: ok }), compute({ c1: ok, c3: ok }), true],
     ['no status before', undefined, base, true],
     ['both absent', undefined, undefined, false],
   ])('%s ⇒ %s', (_name, a, b, changed) => {

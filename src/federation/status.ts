@@ -168,11 +168,28 @@ function sameClusters(
   a: readonly ClusterEntry[] | undefined,
   b: readonly ClusterEntry[] | undefined,
 ): boolean {
-  const norm = (list: readonly ClusterEntry[] | undefined) =>
-    [...(list ?? [])]
-      .map((c) => ({ name: c.name, status: c.status ?? '', remoteStatus: canonical(c.remoteStatus) }))
-      .sort((x, y) => byName(x.name, y.name));
-  return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
+  // Element by element (every no-op pass of a restart compares its status): no copies or JSON
+  // unless a list is out of order or carries a remoteStatus.
+  const x = byNameSorted(a ?? []);
+  const y = byNameSorted(b ?? []);
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) {
+    const p = x[i]!;
+    const q = y[i]!;
+    if (p.name !== q.name || (p.status ?? '') !== (q.status ?? '')) return false;
+    if (
+      (p.remoteStatus !== undefined || q.remoteStatus !== undefined) &&
+      canonical(p.remoteStatus) !== canonical(q.remoteStatus)
+    )
+      return false;
+  }
+  return true;
+}
+
+function byNameSorted(list: readonly ClusterEntry[]): readonly ClusterEntry[] {
+  for (let i = 1; i < list.length; i++)
+    if (byName(list[i - 1]!.name, list[i]!.name) > 0) return [...list].sort((p, q) => byName(p.name, q.name));
+  return list;
 }
 
 /** A JSON string of `v` with object keys sorted, for order-insensitive comparison. */
@@ -193,10 +210,19 @@ export function statusChanged(a: FederatedStatus | undefined, b: FederatedStatus
   if ((a?.observedGeneration ?? 0) !== (b?.observedGeneration ?? 0)) return true;
   if (!sameClusters(a?.clusters, b?.clusters)) return true;
   const conds = (s: FederatedStatus | undefined) =>
-    [...(s?.conditions ?? [])]
-      .map((c) => ({ type: c.type, status: c.status, reason: c.reason ?? '', message: c.message ?? '' }))
-      .sort((x, y) => byName(x.type, y.type));
-  return JSON.stringify(conds(a)) !== JSON.stringify(conds(b));
+    [...(s?.conditions ?? [])].sort((x, y) => byName(x.type, y.type));
+  const x = conds(a);
+  const y = conds(b);
+  if (x.length !== y.length) return true;
+  return x.some((c, i) => {
+    const d = y[i]!;
+    return (
+      c.type !== d.type ||
+      c.status !== d.status ||
+      (c.reason ?? '') !== (d.reason ?? '') ||
+      (c.message ?? '') !== (d.message ?? '')
+    );
+  });
 }
 
 /**

@@ -301,8 +301,18 @@ export function nextPropagatedVersion(input: {
     prev !== undefined &&
     (prev.templateVersion ?? '') === next.templateVersion &&
     (prev.overridesVersion ?? '') === next.overridesVersion &&
-    JSON.stringify(prev.clusterVersions ?? []) === JSON.stringify(next.clusterVersions);
+    sameClusterVersions(prev.clusterVersions ?? [], next.clusterVersions ?? []);
   return same ? undefined : next;
+}
+
+function sameClusterVersions(
+  a: NonNullable<PropagatedVersion['clusterVersions']>,
+  b: NonNullable<PropagatedVersion['clusterVersions']>,
+): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++)
+    if (a[i]!.clusterName !== b[i]!.clusterName || a[i]!.version !== b[i]!.version) return false;
+  return true;
 }
 
 /**

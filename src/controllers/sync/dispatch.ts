@@ -87,23 +87,28 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** Performs one action; never throws. */
-export async function dispatchAction(action: ClusterAction, ctx: DispatchContext): Promise<DispatchOutcome> {
+/** The outcome of an action that sends no request (none, skip); undefined for the others. */
+export function outcomeWithoutRequest(action: ClusterAction): DispatchOutcome | undefined {
   const { cluster } = action;
   if (action.kind === 'none')
     return { cluster, status: '', version: action.version, wrote: false, events: [] };
-  if (action.kind === 'skip') {
-    return {
-      cluster,
-      status: action.reason,
-      message: action.message,
-      wrote: false,
-      events:
-        action.reason === 'WaitingForRemoval'
-          ? []
-          : [{ type: 'Warning', reason: action.reason, message: action.message }],
-    };
-  }
+  if (action.kind !== 'skip') return undefined;
+  return {
+    cluster,
+    status: action.reason,
+    message: action.message,
+    wrote: false,
+    events:
+      action.reason === 'WaitingForRemoval'
+        ? []
+        : [{ type: 'Warning', reason: action.reason, message: action.message }],
+  };
+}
+
+/** Performs one action; never throws. */
+export async function dispatchAction(action: ClusterAction, ctx: DispatchContext): Promise<DispatchOutcome> {
+  if (action.kind === 'none' || action.kind === 'skip') return outcomeWithoutRequest(action)!;
+  const { cluster } = action;
   const client = ctx.client;
   if (!client) {
     const message = ctx.clientError ?? `no client for cluster ${cluster}`;

@@ -85,9 +85,18 @@ export function deleteOptionsOf(federated: Pick<KubeObject, 'metadata'>): Delete
   return { kind: 'ok', options };
 }
 
+let lastSecond = Number.NaN;
+let lastString = '';
+
 /** RFC 3339 UTC without fractional seconds, as Kubernetes metav1.Time serializes. */
 export function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z');
+  // One string per second: every pass computes its status with the time of day.
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastString = date.toISOString().replace(/\.\d+Z$/, 'Z');
+  }
+  return lastString;
 }
 
 /**

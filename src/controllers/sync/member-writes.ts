@@ -10,7 +10,7 @@
  */
 import type { ClusterAction } from '../../federation/plan.js';
 import type { PropagationStatus } from '../../federation/status.js';
-import { startBounded, type DispatchOutcome } from './dispatch.js';
+import { outcomeWithoutRequest, startBounded, type DispatchOutcome } from './dispatch.js';
 
 /** How long a pass waits for its member writes before it lets the slow ones go on without it. */
 export const SETTLE_MS = 1_000;
@@ -80,8 +80,8 @@ export class MemberWrites {
 
   /**
    * A pass's dispatch. Per action: a write to that cluster still running is reported in progress
-   * (nothing is sent); a finished write that answers the action is its outcome; anything else is
-   * `start`ed, at most `limit` at once. Resolves when every started action has finished or
+   * (nothing is sent); a finished write that answers the action is its outcome; an action without
+   * a request (none, skip) is settled at once; anything else is `start`ed, at most `limit` at once. Resolves when every started action has finished or
    * `settleMs` has passed; the outcomes are in action order.
    */
   async dispatch(
@@ -103,8 +103,13 @@ export class MemberWrites {
         return;
       }
       const prior = carried?.get(action.cluster);
-      if (prior && ANSWERS[prior.op].has(action.kind) && sameFrom(prior.from, from))
+      if (prior && ANSWERS[prior.op].has(action.kind) && sameFrom(prior.from, from)) {
         outcomes[i] = prior.outcome;
+        return;
+      }
+      // No request (none, skip): settled here, without a promise (every pass of a restart).
+      const settled = outcomeWithoutRequest(action);
+      if (settled) outcomes[i] = settled;
       else toStart.push(i);
     });
     if (toStart.length === 0) return outcomes as DispatchOutcome[];
@@ -112,10 +117,6 @@ export class MemberWrites {
     const started = startBounded(toStart, limit, (i) => start(actions[i]!));
     started.forEach((p, j) => void p.then((o) => (outcomes[toStart[j]!] = o)));
     const all = Promise.all(started);
-    if (!toStart.some((i) => OP_OF[actions[i]!.kind])) {
-      await all;
-      return outcomes as DispatchOutcome[];
-    }
     let timer: NodeJS.Timeout | undefined;
     const settled = await Promise.race([
       all.then(() => true),

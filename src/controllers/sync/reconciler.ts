@@ -242,24 +242,30 @@ export class SyncReconciler {
     state: PassState,
     deleteOptions: DeleteOptionsOutcome,
   ): Promise<DispatchOutcome[]> {
-    return this.o.writes.dispatch(state.key, plan.actions, plan, DISPATCH_CONCURRENCY, (action: ClusterAction) => {
-      const io = action.kind !== 'skip' && action.kind !== 'none';
-      const member = io ? this.o.members.client(action.cluster) : undefined;
-      return dispatchAction(action, {
-        client: member?.kind === 'ok' ? new ResourceClient(member.client, this.o.target.ref) : undefined,
-        ...(member?.kind === 'malformed' ? { clientError: member.error } : {}),
-        namespace: state.namespace,
-        name: state.name,
-        adoptResources: state.settings.adoptResources,
-        retainReplicas: state.federated.spec?.retainReplicas === true,
-        ...(state.hostNamespaceUid ? { hostNamespaceUid: state.hostNamespaceUid } : {}),
-        namespaceTarget: this.o.target.namespaceTarget,
-        deleteOptions,
-        // A timer only for a member request: a pass that finds everything current (every pass of
-        // a restart) would otherwise arm and collect one per cluster.
-        signal: io ? AbortSignal.timeout(MEMBER_REQUEST_TIMEOUT_MS) : NEVER_ABORTED,
-      });
-    });
+    return this.o.writes.dispatch(
+      state.key,
+      plan.actions,
+      plan,
+      DISPATCH_CONCURRENCY,
+      (action: ClusterAction) => {
+        const io = action.kind !== 'skip' && action.kind !== 'none';
+        const member = io ? this.o.members.client(action.cluster) : undefined;
+        return dispatchAction(action, {
+          client: member?.kind === 'ok' ? new ResourceClient(member.client, this.o.target.ref) : undefined,
+          ...(member?.kind === 'malformed' ? { clientError: member.error } : {}),
+          namespace: state.namespace,
+          name: state.name,
+          adoptResources: state.settings.adoptResources,
+          retainReplicas: state.federated.spec?.retainReplicas === true,
+          ...(state.hostNamespaceUid ? { hostNamespaceUid: state.hostNamespaceUid } : {}),
+          namespaceTarget: this.o.target.namespaceTarget,
+          deleteOptions,
+          // A timer only for a member request: a pass that finds everything current (every pass of
+          // a restart) would otherwise arm and collect one per cluster.
+          signal: io ? AbortSignal.timeout(MEMBER_REQUEST_TIMEOUT_MS) : NEVER_ABORTED,
+        });
+      },
+    );
   }
 
   /** Orphan or delete: the finalizer goes once no member copy is left to wait for. */
