@@ -52,6 +52,19 @@ function setup(settleMs = 20) {
   return { woken, writes, started, slow, start };
 }
 
+/** A first pass whose create in c2 outlives it and then ends with `outcome`; `started` is cleared. */
+async function afterSlowCreate(outcome: DispatchOutcome) {
+  const s = setup();
+  const d = deferred();
+  s.slow.set('c2', d);
+  await s.writes.dispatch('ns/a', [create('c2')], FROM, 8, s.start);
+  d.resolve(outcome);
+  s.slow.delete('c2');
+  await flush();
+  s.started.length = 0;
+  return s;
+}
+
 describe('MemberWrites', () => {
   it('returns every outcome in action order when all writes finish in time, keeping nothing', async () => {
     const { writes, start, started, woken } = setup();
@@ -118,43 +131,22 @@ describe('MemberWrites', () => {
   });
 
   it('plans afresh when the template changed while the slow write ran', async () => {
-    const { writes, start, started, slow } = setup();
-    const d = deferred();
-    slow.set('c2', d);
-    await writes.dispatch('ns/a', [create('c2')], FROM, 8, start);
-    d.resolve(created('c2', 'rv:old-template'));
-    slow.delete('c2');
-    await flush();
-    started.length = 0;
+    const { writes, start, started } = await afterSlowCreate(created('c2', 'rv:old-template'));
     const next = await writes.dispatch('ns/a', [update('c2')], { ...FROM, templateVersion: 't2' }, 8, start);
     expect(started).toEqual(['update:c2']);
     expect(next[0]!.version).toBe('rv:c2');
   });
 
   it('plans afresh when the finished write does not answer the action (a create, now a delete)', async () => {
-    const { writes, start, started, slow } = setup();
-    const d = deferred();
-    slow.set('c2', d);
-    await writes.dispatch('ns/a', [create('c2')], FROM, 8, start);
-    d.resolve(created('c2', 'rv:1'));
-    slow.delete('c2');
-    await flush();
-    started.length = 0;
+    const { writes, start, started } = await afterSlowCreate(created('c2', 'rv:1'));
     await writes.dispatch('ns/a', [{ kind: 'delete', cluster: 'c2' }], FROM, 8, start);
     expect(started).toEqual(['delete:c2']);
   });
 
   it('drops finished writes of an object it is told to forget', async () => {
-    const { writes, start, started, slow } = setup();
-    const d = deferred();
-    slow.set('c2', d);
-    await writes.dispatch('ns/a', [create('c2')], FROM, 8, start);
-    d.resolve(created('c2', 'rv:1'));
-    slow.delete('c2');
-    await flush();
+    const { writes, start, started } = await afterSlowCreate(created('c2', 'rv:1'));
     writes.forget('ns/a');
     expect(writes.size).toBe(0);
-    started.length = 0;
     await writes.dispatch('ns/a', [create('c2')], FROM, 8, start);
     expect(started).toEqual(['create:c2']);
   });
