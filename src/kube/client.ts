@@ -47,10 +47,8 @@ export interface KubeRequest {
   /** A name for metrics (default: derived from method; 'watch'/'list' given by callers). */
   verb?: string;
   /**
-   * Never queued behind other requests: not held by the client's rate limiter, and sent on a
-   * connection of its own rather than the shared pool. For a health probe: a member busy with a
-   * bulk of writes, or with writes a slow admission webhook holds (each holding a pooled
-   * connection), would otherwise look unreachable.
+   * Not held by the client's rate limiter: for a health probe, which must not queue behind a
+   * bulk of writes (a member busy with them would look unreachable).
    */
   unlimited?: boolean;
 }
@@ -79,8 +77,6 @@ export class ClusterClient {
   readonly name: string;
   readonly server: URL;
   private readonly dispatcher: Dispatcher;
-  /** The connection of `unlimited` requests, made on first use. */
-  private probeDispatcher: Dispatcher | undefined;
   private readonly limiter: TokenBucket;
   private readonly tokens: TokenSource;
   private readonly timeoutMs: number;
@@ -144,12 +140,9 @@ export class ClusterClient {
       if (!req.unlimited) await this.limiter.wait(req.signal);
       const started = performance.now();
       const timeout = req.timeoutMs ?? this.timeoutMs;
-      const dispatcher = req.unlimited
-        ? (this.probeDispatcher ??= makeDispatcher(this.credentials, this.server, 1))
-        : this.dispatcher;
       let res: Dispatcher.ResponseData;
       try {
-        res = await dispatcher.request({
+        res = await this.dispatcher.request({
           origin: this.server.origin,
           path: this.url(req.path, req.query),
           method: req.method,
@@ -309,8 +302,6 @@ export class ClusterClient {
     if (this.closed) return;
     this.closed = true;
     await this.dispatcher.close().catch(() => this.dispatcher.destroy());
-    const probe = this.probeDispatcher;
-    if (probe) await probe.close().catch(() => probe.destroy());
   }
 }
 
