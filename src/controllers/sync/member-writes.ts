@@ -68,7 +68,7 @@ export class MemberWrites {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Objects with a write still running or a finished one not yet taken (for tests and metrics). */
+  /** Objects with a write still running or a finished one not yet taken. */
   get size(): number {
     return new Set([...this.running.keys(), ...this.finished.keys()]).size;
   }
@@ -81,8 +81,9 @@ export class MemberWrites {
   /**
    * A pass's dispatch. Per action: a write to that cluster still running is reported in progress
    * (nothing is sent); a finished write that answers the action is its outcome; an action without
-   * a request (none, skip) is settled at once; anything else is `start`ed, at most `limit` at once. Resolves when every started action has finished or
-   * `settleMs` has passed; the outcomes are in action order.
+   * a request (none, skip) is settled at once; anything else is `start`ed, at most `limit` at once.
+   * Resolves when every started action has finished or `settleMs` has passed; the outcomes are in
+   * action order.
    */
   async dispatch(
     key: string,
