@@ -35,9 +35,13 @@ const RETRY_MS = 1000;
 const cp = new TestControlPlane({ prefix: 'kf-faults', types: [ROLES.target] });
 const BOTH = ['cluster2', 'cluster3'];
 
-async function clusterReady(name: string): Promise<string | undefined> {
+async function clusterConditions(name: string) {
   const c = await getObject<KubeFedCluster>('cluster1', ['-n', cp.kfns, 'kubefedcluster', name]);
-  return c?.status?.conditions?.find((x) => x.type === 'Ready')?.status;
+  return c?.status?.conditions ?? [];
+}
+
+async function clusterReady(name: string): Promise<string | undefined> {
+  return (await clusterConditions(name)).find((x) => x.type === 'Ready')?.status;
 }
 
 beforeAll(() => cp.setup());
@@ -232,11 +236,20 @@ describe('faults', () => {
     process.once('exit', resume);
     process.kill(pid!, 'SIGSTOP');
     try {
-      await waitFor('cluster3 NotReady while frozen', async () => {
-        const r = await clusterReady('cluster3');
-        return [r !== undefined && r !== 'True', r, `Ready=${r}`];
+      // A probe that gets no answer within its timeout means unreachable, as upstream: Offline=True
+      // alone, not "reachable but unhealthy" (the timeout's own error must not pass for an HTTP
+      // status).
+      await waitFor('cluster3 Offline while frozen', async () => {
+        const conditions = await clusterConditions('cluster3');
+        const offline = conditions.find((x) => x.type === 'Offline');
+        return [offline?.status === 'True', conditions, JSON.stringify(conditions)];
       });
-      phase('frozen cluster3 NotReady');
+      phase('frozen cluster3 Offline');
+      const conditions = await clusterConditions('cluster3');
+      expect(conditions.map((x) => [x.type, x.status, x.reason])).toEqual([
+        ['Offline', 'True', 'ClusterNotReachable'],
+      ]);
+      expect(conditions[0]?.message).toMatch(/^cluster is not reachable: /);
       await set.update(names('obj', 10), '2');
       await set.move(names('obj', 5, 10), ['cluster3']);
       await set.delete(names('obj', 5, 35));

@@ -10,7 +10,7 @@ import { KubeFedClusterDefinition, type KubeFedCluster } from '../../api/core.js
 import { resourceRefOf } from '../../api/index.js';
 import type { ClusterClient } from '../../kube/client.js';
 import { Controller, requeueAfter, type ReconcileResult } from '../../kube/controller.js';
-import { isNotFound } from '../../kube/errors.js';
+import { isNotFound, KubeError } from '../../kube/errors.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { SharedInformers } from '../../kube/informers.js';
 import type { Logger } from '../../kube/log.js';
@@ -70,11 +70,11 @@ export async function probeMember(client: ClusterClient, timeoutMs: number): Pro
       verb: 'healthz',
     });
   } catch (err) {
-    const e = err as { code?: number; serverMessage?: string; message: string };
-    // An HTTP answer other than ok means reachable but unhealthy; no answer means unreachable.
-    if (typeof e.code === 'number' && e.code > 0)
-      return { kind: 'notOk', body: e.serverMessage ?? e.message };
-    return { kind: 'unreachable', error: e.message };
+    // An HTTP answer other than ok means reachable but unhealthy; no answer means unreachable. Only
+    // a KubeError carries an HTTP status: the probe's own timeout rejects with a DOMException whose
+    // numeric `code` (23) is not one.
+    if (err instanceof KubeError && err.code > 0) return { kind: 'notOk', body: err.serverMessage };
+    return { kind: 'unreachable', error: (err as Error).message };
   }
   if (health.body.trim().toLowerCase() !== 'ok') return { kind: 'notOk', body: health.body.slice(0, 200) };
   try {
