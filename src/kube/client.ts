@@ -47,8 +47,11 @@ export interface KubeRequest {
   /** A name for metrics (default: derived from method; 'watch'/'list' given by callers). */
   verb?: string;
   /**
-   * Not held by the client's rate limiter: for a health probe, which must not queue behind a
-   * bulk of writes (a member busy with them would look unreachable).
+   * Never queued behind other requests: not held by the client's rate limiter, and sent on a
+   * connection of its own (whose connect, TLS included, times out with the request) rather than
+   * the shared pool. For a health probe: a member busy with a bulk of writes, or with writes a
+   * slow admission webhook holds (each holding a pooled connection), would otherwise look
+   * unreachable; a frozen member must still look unreachable within the probe's timeout.
    */
   unlimited?: boolean;
 }
@@ -77,6 +80,8 @@ export class ClusterClient {
   readonly name: string;
   readonly server: URL;
   private readonly dispatcher: Dispatcher;
+  /** The connection of `unlimited` requests, made on first use, and its connect timeout. */
+  private probe: { dispatcher: Dispatcher; connectTimeoutMs: number } | undefined;
   private readonly limiter: TokenBucket;
   private readonly tokens: TokenSource;
   private readonly timeoutMs: number;
@@ -140,9 +145,10 @@ export class ClusterClient {
       if (!req.unlimited) await this.limiter.wait(req.signal);
       const started = performance.now();
       const timeout = req.timeoutMs ?? this.timeoutMs;
+      const dispatcher = req.unlimited ? this.probeDispatcher(timeout) : this.dispatcher;
       let res: Dispatcher.ResponseData;
       try {
-        res = await this.dispatcher.request({
+        res = await dispatcher.request({
           origin: this.server.origin,
           path: this.url(req.path, req.query),
           method: req.method,
@@ -298,17 +304,45 @@ export class ClusterClient {
     return new ClusterClient(this.credentials, { ...this.options, userAgent });
   }
 
+  /**
+   * The single connection of `unlimited` requests. Its connect timeout follows the request's: a
+   * connect (TCP and TLS) to a frozen API server never answers, and the default 10 s would hold a
+   * 3 s probe for 10 s. Remade when the timeout changes (a KubeFedConfig edit).
+   */
+  private probeDispatcher(timeoutMs: number): Dispatcher {
+    const connectTimeoutMs = Math.max(1, Math.min(timeoutMs, 10_000));
+    if (this.probe?.connectTimeoutMs !== connectTimeoutMs) {
+      const old = this.probe?.dispatcher;
+      if (old) void old.close().catch(() => old.destroy());
+      this.probe = {
+        dispatcher: makeDispatcher(this.credentials, this.server, 1, connectTimeoutMs),
+        connectTimeoutMs,
+      };
+    }
+    return this.probe.dispatcher;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.dispatcher.close().catch(() => this.dispatcher.destroy());
+    const probe = this.probe?.dispatcher;
+    await Promise.all([
+      this.dispatcher.close().catch(() => this.dispatcher.destroy()),
+      probe?.close().catch(() => probe.destroy()),
+    ]);
   }
 }
 
 const VALIDITY_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
 
 /** The pooled dispatcher for one cluster, with its TLS rules and optional proxy. */
-function makeDispatcher(creds: ClusterCredentials, server: URL, connections: number): Dispatcher {
+function makeDispatcher(
+  creds: ClusterCredentials,
+  server: URL,
+  connections: number,
+  /** Connect timeout, TCP and TLS (undici's default: 10 s). */
+  connectTimeoutMs?: number,
+): Dispatcher {
   const disabled = new Set(creds.disabledTLSValidations ?? []);
   if (disabled.has('*') && disabled.size > 1) {
     throw new Error(`${creds.name}: disabledTLSValidations "*" cannot be combined with other values`);
@@ -324,6 +358,7 @@ function makeDispatcher(creds: ClusterCredentials, server: URL, connections: num
   const skipValidity = disabled.has('ValidityPeriod');
   const base = {
     ...tls,
+    ...(connectTimeoutMs === undefined ? {} : { timeout: connectTimeoutMs }),
     rejectUnauthorized: !skipAll && !skipValidity,
     ...(skipName ? { checkServerIdentity: () => undefined } : {}),
   };
@@ -347,7 +382,12 @@ function makeDispatcher(creds: ClusterCredentials, server: URL, connections: num
         `${creds.name}: proxy URL scheme "${proxy.protocol}" is not supported (use http, https or socks5)`,
       );
     }
-    return new ProxyAgent({ uri: proxy.href, ...common, requestTls: base });
+    return new ProxyAgent({
+      uri: proxy.href,
+      ...common,
+      requestTls: base,
+      ...(connectTimeoutMs === undefined ? {} : { proxyTls: { timeout: connectTimeoutMs } }),
+    });
   }
   return new Agent({ ...common, connect });
 }

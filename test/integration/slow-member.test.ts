@@ -2,6 +2,7 @@
  * A slow member never stalls the others (issue #19). cluster3's API server is made slow for some
  * ConfigMaps the real way: a validating admission webhook (served by this test) that holds every
  * create or update of a labelled ConfigMap until the test lets them go.
+ * - Its health probe still answers while slow writes hold every pooled connection to it.
  * - While more held objects than the sync controller's pipeline (32 per type) wait on cluster3,
  *   every object, held or not, is already in cluster2 with its status written, the held ones
  *   `cluster3: CreationInProgress`; cluster3 is asked once per held object, never a second time.
@@ -14,7 +15,9 @@ import path from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FederatedObject } from '../../src/api/types.js';
+import { probeMember } from '../../src/controllers/cluster/controller.js';
 import { PIPELINE_DEPTH } from '../../src/controllers/sync/controller.js';
+import { ResourceClient, type ResourceRef } from '../../src/kube/resource.js';
 import {
   apply,
   clusterStatuses,
@@ -23,7 +26,7 @@ import {
   TestControlPlane,
   waitFor,
 } from '../support/control-plane.js';
-import { kubectl, uniqueName } from '../support/local.js';
+import { clusterClient, kubectl, uniqueName } from '../support/local.js';
 import { makeServingCert } from '../support/webhook.js';
 
 const cp = new TestControlPlane({
@@ -35,6 +38,7 @@ const HOLD_LABEL = 'kubefed-test/hold';
 /** More held objects than a type's pipeline: with passes waiting for the slow member, nothing else would move. */
 const HELD = PIPELINE_DEPTH + 8;
 const FREE = 5;
+const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', resource: 'configmaps', namespaced: true };
 
 /** The webhook: answers later, when released; counts the writes it saw per object name. */
 class HoldingWebhook {
@@ -193,6 +197,28 @@ afterAll(async () => {
 }, 300_000);
 
 describe('a slow member', () => {
+  it('still answers its health probe while a slow write holds every pooled connection', async () => {
+    const client = await clusterClient('cluster3', { connections: 2 });
+    try {
+      const writes = ['pool-a', 'pool-b'].map((name) =>
+        new ResourceClient(client, CONFIGMAPS).create(
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { [HOLD_LABEL]: 'true' } } },
+          { namespace: ns },
+        ),
+      );
+      await waitFor('both pooled connections held', () =>
+        Promise.resolve([webhook.holding === 2, true, `holding ${webhook.holding}`]),
+      );
+      // A probe sharing the pool would wait for a connection and find the member unreachable.
+      expect(await probeMember(client, 2_000)).toMatchObject({ kind: 'healthy' });
+      webhook.release(false);
+      await Promise.all(writes);
+    } finally {
+      webhook.release(false);
+      await client.close();
+    }
+  });
+
   it(`holds up neither the other member nor other objects: ${HELD} objects wait on cluster3 while the rest propagates`, async () => {
     webhook.seen.clear();
     const held = names('held', HELD);
