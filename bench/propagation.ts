@@ -54,6 +54,8 @@ import {
   lineChartSvg,
   parseBenchArgs,
   parsePrometheus,
+  QUIET_CORES,
+  QUIET_WINDOW_MS,
   renderMarkdown,
   requestCounts,
   summarize,
@@ -180,6 +182,37 @@ function machineCpuSeconds(): number {
   const [user, nice, system, , , irq, softirq, steal] = cpu;
   return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / CLOCK_TICKS;
 }
+/**
+ * Waits until the machine is quiet, so that a phase is not charged for work an earlier one left
+ * behind (watch fan-out, etcd compaction, the host's garbage collector catching up). Returns the
+ * seconds waited; gives up (and says so) after 10 minutes.
+ */
+async function waitForQuiet(what: string): Promise<number> {
+  const t0 = performance.now();
+  let quietSince = t0;
+  let last = machineCpuSeconds();
+  let lastAt = t0;
+  for (;;) {
+    await sleep(500);
+    const now = performance.now();
+    const cpu = machineCpuSeconds();
+    const cores = (cpu - last) / ((now - lastAt) / 1000);
+    last = cpu;
+    lastAt = now;
+    if (cores > QUIET_CORES) quietSince = now;
+    else if (now - quietSince >= QUIET_WINDOW_MS) break;
+    if (now - t0 > 600_000) {
+      log(`${what}: the machine is still busy (${cores.toFixed(2)} cores) after 10 minutes; going on`);
+      break;
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  log(
+    `${what}: waited ${seconds.toFixed(1)} s for a quiet machine (under ${QUIET_CORES} cores for ${QUIET_WINDOW_MS / 1000} s)`,
+  );
+  return seconds;
+}
+
 /**
  * CPU seconds used so far by every process, grouped as `<command> <cluster>` (the cluster named in
  * its command line, as kubefed-local's processes are: `kube-apiserver cluster2`).
@@ -718,6 +751,20 @@ async function main(): Promise<void> {
       '--kubefed-namespace',
       KFNS,
     ]);
+  // The members' kube-controller-managers stop here. For each Deployment written (paused: no
+  // ReplicaSet or Pod), one still writes the Deployment's status, at its own 20 requests per second,
+  // long after the write was answered: that work is no part of propagating, and it would land in
+  // whichever phase runs longest (ours), not in the bounds'. The members' API servers and etcd, what the
+  // bounds measure, keep running; so does the host's controller manager, whose garbage collector
+  // watches every federated type as in a real control plane.
+  for (const m of members)
+    await mustRun(`kubefed-local stop ${m}/kube-controller-manager`, process.execPath, [
+      LOCAL,
+      'stop',
+      `${m}/kube-controller-manager`,
+      '--dir',
+      dir,
+    ]);
 
   // ---- 2. The bound, on quiet clusters, before the manager starts. ----------------------------
   const total = opts.objects + opts.deployments;
@@ -735,6 +782,8 @@ async function main(): Promise<void> {
   // Bound (a) runs as many objects at once per type as the manager: its workers, each pass of
   // which goes on detached up to PIPELINE_DEPTH in flight.
   const workers = Math.max(opts.workers ?? DEFAULT_SYNC_WORKERS, PIPELINE_DEPTH);
+  const quietWaitSeconds: Record<string, number> = {};
+  quietWaitSeconds['bound (a)'] = await waitForQuiet('bound (a)');
   const boundCpu0 = machineCpuSeconds();
   const boundProcesses0 = cpuByProcess();
   const boundStart = performance.now();
@@ -776,6 +825,7 @@ async function main(): Promise<void> {
         if (i < w.deployments.length)
           jobs.push({ rc: deps[k]!, obj: render(w.deployments[i]!, 'apps/v1', 'Deployment', m) });
       });
+    quietWaitSeconds[`bound (b) ${inFlight}`] = await waitForQuiet(`bound (b), ${inFlight} in flight`);
     const cpu0 = machineCpuSeconds();
     const t = performance.now();
     await pool(jobs.length, inFlight, (i) => jobs[i]!.rc.create(jobs[i]!.obj));
@@ -848,6 +898,7 @@ async function main(): Promise<void> {
     if (i < opts.deployments) queue.push({ rc: fdeploy, r: FDEPLOY, obj: work.deployments[i]! });
   }
   const createdAt = new Map<string, number>();
+  quietWaitSeconds.bulk = await waitForQuiet('bulk');
   const requestsBefore = await manager.requests();
   const managerCpu0 = processCpuSeconds(manager.pid);
   const bulkCpu0 = machineCpuSeconds();
@@ -1054,6 +1105,7 @@ async function main(): Promise<void> {
     durationSeconds: Math.round((performance.now() - t0run) / 1000),
     machine: { cpus: os.cpus().length, node: process.version, kubernetes: version.gitVersion },
     options: optionsOut,
+    quietWaitSeconds,
     bulk: {
       objects: total,
       members: members.length,

@@ -220,6 +220,11 @@ export interface SweepPoint {
   marginalBytesPerPair?: number;
 }
 
+/** A phase starts once the machine is below this many busy cores (idle clusters and manager: about 0.15)... */
+export const QUIET_CORES = 0.35;
+/** ... for this long in a row. */
+export const QUIET_WINDOW_MS = 2000;
+
 export interface BenchResult {
   startedAt: string;
   durationSeconds: number;
@@ -255,6 +260,11 @@ export interface BenchResult {
   };
   /** Bound (b): a plain client with no rate limit, per number of requests in flight; the best counts. */
   physical: { inFlight: number; seconds: number; objectsPerSecond: number; machineCpuSeconds: number }[];
+  /**
+   * Seconds each phase waited for a quiet machine before it started; absent in results from before
+   * the wait (and from before the members' kube-controller-managers were stopped for the run).
+   */
+  quietWaitSeconds?: Record<string, number>;
   /** Our bulk time / bound (a)'s. */
   ratio: number;
   /** Our bulk time / the best of bound (b). */
@@ -334,7 +344,16 @@ export function renderMarkdown(r: BenchResult, svgFiles: { bulk: string; change:
     `Bound (a): a plain client writes the same rendered objects into the members at the manager's concurrency ` +
       `and per-member limits. Bound (b): the same writes with no rate limit at ${r.physical.map((p) => p.inFlight).join(' / ')} ` +
       `requests in flight, the best counting (${r.physical.map((p) => `${p.inFlight}: ${fmt(p.seconds, 2)} s`).join(', ')}). ` +
-      `CPU: seconds of CPU used (the machine has ${r.machine.cpus}); the clusters share it with the manager.`,
+      `CPU: seconds of CPU used (the machine has ${r.machine.cpus}); the clusters share it with the manager.` +
+      (r.quietWaitSeconds
+        ? ` The members' kube-controller-managers are stopped (the status writes they make for each Deployment are no ` +
+          `part of propagating, and at their 20 qps they would land in the longest phase, ours), and each phase started on a ` +
+          `quiet machine (under ${QUIET_CORES} busy cores for ${QUIET_WINDOW_MS / 1000} s); waits: ${Object.entries(
+            r.quietWaitSeconds,
+          )
+            .map(([phase, sec]) => `${phase} ${fmt(sec)} s`)
+            .join(', ')}.`
+        : ''),
     '',
     '| measure | kubefed-ts | bound (a) | bound (b) |',
     '|---|---|---|---|',
