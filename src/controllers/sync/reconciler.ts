@@ -25,7 +25,7 @@ import type { Informer } from '../../kube/informer.js';
 import type { Logger } from '../../kube/log.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/resource.js';
 import type { ManagedCopyInformers, MemberWatch } from '../members/member-watch.js';
-import { dispatchAction, removeManagedLabelPatch, type DispatchOutcome } from './dispatch.js';
+import { dispatchAction, mapBounded, removeManagedLabelPatch, type DispatchOutcome } from './dispatch.js';
 import { addFinalizer, removeFinalizer, writeStatus, type StatusAggregate } from './federated-writes.js';
 import { deleteOptionsOf, isIgnoredNamespace, targetNameOf, type DeleteOptionsOutcome } from './keys.js';
 import {
@@ -379,11 +379,12 @@ export class SyncReconciler {
   ): Promise<ReconcileResult> {
     this.o.versions.forget(key);
     this.o.writes.forget(key);
-    let failed = false;
-    for (const [cluster, obj] of observed) {
-      if (!obj || obj.metadata.deletionTimestamp || obj.metadata.labels?.[MANAGED_LABEL] !== 'true') continue;
+    // All members at once: a slow one delays this pass by its own answer, not by the sum.
+    const failed = await mapBounded([...observed], DISPATCH_CONCURRENCY, async ([cluster, obj]) => {
+      if (!obj || obj.metadata.deletionTimestamp || obj.metadata.labels?.[MANAGED_LABEL] !== 'true')
+        return false;
       const member = this.o.members.client(cluster);
-      if (member.kind !== 'ok') continue;
+      if (member.kind !== 'ok') return false;
       try {
         await new ResourceClient(member.client, this.o.target.ref).patch(
           name,
@@ -394,18 +395,21 @@ export class SyncReconciler {
             signal: AbortSignal.timeout(MEMBER_REQUEST_TIMEOUT_MS),
           },
         );
+        return false;
       } catch (err) {
-        if (isNotFound(err)) continue;
-        failed = true;
+        if (isNotFound(err)) return false;
         this.o.log.warn({ err, key, cluster, name }, 'removing the managed label failed');
+        return true;
       }
-    }
-    return failed ? requeue : done;
+    });
+    return failed.includes(true) ? requeue : done;
   }
 
   /** Live reads prove that no placed Ready cluster still holds a managed copy. */
   private async confirmRemoved(clusters: readonly string[], state: PassState): Promise<boolean> {
-    for (const cluster of clusters) {
+    if (clusters.some((cluster) => this.o.members.client(cluster).kind !== 'ok')) return false;
+    // All members at once: a slow one delays the finalizer by its own answer, not by the sum.
+    const removed = await mapBounded(clusters, DISPATCH_CONCURRENCY, async (cluster) => {
       const member = this.o.members.client(cluster);
       if (member.kind !== 'ok') return false;
       try {
@@ -414,13 +418,13 @@ export class SyncReconciler {
           signal: AbortSignal.timeout(MEMBER_REQUEST_TIMEOUT_MS),
         });
         // The host's own namespace holds the FederatedNamespace: it is never waited for (as upstream).
-        if (state.hostNamespaceUid !== undefined && obj.metadata.uid === state.hostNamespaceUid) continue;
-        if (obj.metadata.labels?.[MANAGED_LABEL] === 'true') return false;
+        if (state.hostNamespaceUid !== undefined && obj.metadata.uid === state.hostNamespaceUid) return true;
+        return obj.metadata.labels?.[MANAGED_LABEL] !== 'true';
       } catch (err) {
-        if (!isNotFound(err)) return false;
+        return isNotFound(err);
       }
-    }
-    return true;
+    });
+    return removed.every(Boolean);
   }
 
   private async hostNamespaceUid(name: string): Promise<string | undefined> {
