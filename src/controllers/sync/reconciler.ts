@@ -407,13 +407,13 @@ export class SyncReconciler {
 
   /** Live reads prove that no placed Ready cluster still holds a managed copy. */
   private async confirmRemoved(clusters: readonly string[], state: PassState): Promise<boolean> {
-    if (clusters.some((cluster) => this.o.members.client(cluster).kind !== 'ok')) return false;
+    const members = clusters.map((cluster) => this.o.members.client(cluster));
+    const clients = members.flatMap((member) => (member.kind === 'ok' ? [member.client] : []));
+    if (clients.length < members.length) return false;
     // All members at once: a slow one delays the finalizer by its own answer, not by the sum.
-    const removed = await mapBounded(clusters, DISPATCH_CONCURRENCY, async (cluster) => {
-      const member = this.o.members.client(cluster);
-      if (member.kind !== 'ok') return false;
+    const removed = await mapBounded(clients, DISPATCH_CONCURRENCY, async (client) => {
       try {
-        const obj = await new ResourceClient(member.client, this.o.target.ref).get(state.name, {
+        const obj = await new ResourceClient(client, this.o.target.ref).get(state.name, {
           ...(state.namespace ? { namespace: state.namespace } : {}),
           signal: AbortSignal.timeout(MEMBER_REQUEST_TIMEOUT_MS),
         });
