@@ -2,11 +2,14 @@
 /**
  * kubefed-webhook: the admission webhook server (validating KubeFedCluster, KubeFedConfig,
  * FederatedTypeConfig, ReplicaSchedulingPreference and Federated<Kind> objects; defaulting
- * KubeFedConfig). All checks are pure: the host cluster is not contacted, so --kubeconfig and
- * --context are accepted for compatibility with the chart and upstream but not needed.
+ * KubeFedConfig; the sync finalizer on new Federated<Kind> objects). Every check is local; only the
+ * sync finalizer reads the host cluster (the FederatedTypeConfigs of --kubefed-namespace), with
+ * in-cluster credentials or --kubeconfig/--context. Without either, no finalizer is set here (the
+ * sync controller adds it) and the server never contacts the host.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../version.js';
+import type { TypeConfigView } from '../webhook/type-configs.js';
 
 interface Flags {
   securePort: number;
@@ -14,6 +17,7 @@ interface Flags {
   certDir: string;
   kubeconfig?: string;
   context?: string;
+  kubefedNamespace?: string;
   logLevel: string;
 }
 
@@ -34,8 +38,15 @@ const program = new Command('kubefed-webhook')
     'directory holding tls.crt and tls.key (reloaded when they change)',
     '/var/serving-cert',
   )
-  .option('--kubeconfig <path>', 'kubeconfig of the host cluster (unused: every check is local)')
-  .option('--context <name>', 'kubeconfig context of the host cluster (unused: every check is local)')
+  .option(
+    '--kubeconfig <path>',
+    'kubeconfig of the host cluster, to read the FederatedTypeConfigs for the sync finalizer (default: in-cluster credentials, else none: the controller adds the finalizer)',
+  )
+  .option('--context <name>', 'kubeconfig context of the host cluster (default: current context)')
+  .option(
+    '--kubefed-namespace <ns>',
+    "namespace of the control plane's FederatedTypeConfigs (default: $KUBEFED_NAMESPACE, the pod's namespace, else kube-federation-system)",
+  )
   .addOption(
     new Option('--log-level <level>', 'log level')
       .choices(['trace', 'debug', 'info', 'warn', 'error'])
@@ -45,14 +56,36 @@ const program = new Command('kubefed-webhook')
     process.env.KUBEFED_LOG_LEVEL = flags.logLevel;
     const { rootLogger } = await import('../kube/log.js');
     const { startWebhookServer } = await import('../webhook/server.js');
+    const { ClusterClient } = await import('../kube/client.js');
+    const { Kubeconfig, inClusterCredentials, inClusterNamespace } = await import('../kube/credentials.js');
+    const { DEFAULT_KUBEFED_NAMESPACE } = await import('../api/core.js');
+    const { watchTypeConfigs } = await import('../webhook/type-configs.js');
     const log = rootLogger().child({ component: 'kubefed-webhook' });
     let server;
+    let typeConfigs: TypeConfigView | undefined;
     try {
+      const creds = flags.kubeconfig
+        ? Kubeconfig.load(flags.kubeconfig).credentials(flags.context)
+        : inClusterCredentials('host');
+      if (creds) {
+        const namespace =
+          flags.kubefedNamespace ??
+          process.env.KUBEFED_NAMESPACE ??
+          inClusterNamespace() ??
+          DEFAULT_KUBEFED_NAMESPACE;
+        const host = new ClusterClient(creds, { userAgent: 'kubefed-webhook' });
+        typeConfigs = watchTypeConfigs(host, namespace, log);
+      } else {
+        log.info(
+          'no host cluster (neither in-cluster credentials nor --kubeconfig): the sync controller adds its finalizer itself',
+        );
+      }
       server = await startWebhookServer({
         host: flags.bindAddress,
         port: flags.securePort,
         certDir: flags.certDir,
         log,
+        ...(typeConfigs ? { propagatedTypes: typeConfigs } : {}),
       });
     } catch (err) {
       log.fatal({ err: (err as Error).message }, 'cannot start the webhook server');
@@ -62,7 +95,7 @@ const program = new Command('kubefed-webhook')
     }
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');
-      void server.close().then(() => process.exit(0));
+      void Promise.all([server.close(), typeConfigs?.stop()]).then(() => process.exit(0));
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -39,9 +39,10 @@ const cluster = (spec: unknown, extra: Partial<AdmissionRequest> = {}) => ({
 const badCluster = { apiEndpoint: 'ftp://x', secretRef: { name: '' } };
 
 describe('handleAdmission', () => {
-  it('serves the upstream hook paths', () => {
+  it('serves the upstream hook paths, and the sync finalizer', () => {
     expect(Object.keys(HOOKS).sort()).toEqual([
       '/default-kubefedconfig',
+      '/mutate-federated',
       '/validate-federated',
       '/validate-federatedtypeconfigs',
       '/validate-kubefedcluster',

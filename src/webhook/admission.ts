@@ -3,7 +3,9 @@
  * status and response body out. Upstream KubeFed v0.10 rules: only CREATE and UPDATE are checked;
  * a hook checks only requests for its own group/resource (others are allowed); `/status` writes
  * get the status rules; a denial is `allowed: false` with code 403 and the field errors joined;
- * a body that is not an AdmissionReview is an HTTP 400.
+ * a body that is not an AdmissionReview is an HTTP 400. Mutating hooks: KubeFedConfig defaults
+ * (upstream's), and the sync controller's finalizer on new Federated<Kind> objects (ours:
+ * sync-finalizer.ts).
  */
 import { CORE_GROUP } from '../api/core.js';
 import { SCHEDULING_GROUP } from '../api/scheduling.js';
@@ -16,6 +18,7 @@ import {
 import { validateKubeFedClusterSpec, validateKubeFedClusterStatus } from './validate-cluster.js';
 import { validateFederatedObject } from './validate-federated.js';
 import { validateFederatedTypeConfig, validateFederatedTypeConfigStatus } from './validate-typeconfig.js';
+import { syncFinalizerPatch, type PropagatedTypes } from './sync-finalizer.js';
 import { formatFieldErrors, isRecord, sameJson, type FieldError } from './validation.js';
 
 export interface AdmissionRequest {
@@ -45,10 +48,16 @@ export type Decision =
   | { kind: 'denied'; errors: FieldError[]; warnings?: FieldError[] }
   | { kind: 'patched'; patch: JsonPatchOperation[] };
 
+/** What the server knows beyond the request (every validating hook needs nothing of it). */
+export interface AdmissionContext {
+  /** The control plane's FederatedTypeConfigs, for the sync finalizer; absent: no host access. */
+  propagatedTypes?: PropagatedTypes;
+}
+
 interface Hook {
   /** Whether the request is for this hook's group/resource; others are allowed unchecked. */
   handles(req: AdmissionRequest): boolean;
-  decide(req: AdmissionRequest): Decision;
+  decide(req: AdmissionRequest, ctx: AdmissionContext): Decision;
 }
 
 const ALLOWED: Decision = { kind: 'allowed' };
@@ -68,6 +77,17 @@ const verdict = (found: FieldError[] | Findings): Decision => {
 };
 const specOf = (o: unknown) => (isRecord(o) ? o.spec : undefined);
 const statusOf = (o: unknown) => (isRecord(o) ? o.status : undefined);
+
+/** A Federated<Kind> of any federated group (not KubeFed's own core and scheduling groups). */
+function isFederatedObject(req: AdmissionRequest): boolean {
+  return (
+    req.resource?.group !== undefined &&
+    req.resource.group !== CORE_GROUP &&
+    req.resource.group !== SCHEDULING_GROUP &&
+    (req.resource.resource ?? '').startsWith('federated') &&
+    (req.kind?.kind ?? '').startsWith('Federated')
+  );
+}
 
 const resource =
   (group: string, plural: string) =>
@@ -143,15 +163,17 @@ export const HOOKS: Readonly<Record<string, Hook>> = {
       return errors.length ? { kind: 'denied', errors, ...w } : { kind: 'allowed', ...w };
     },
   },
-  '/validate-federated': validating(
-    (req) =>
-      req.resource?.group !== undefined &&
-      req.resource.group !== CORE_GROUP &&
-      req.resource.group !== SCHEDULING_GROUP &&
-      (req.resource.resource ?? '').startsWith('federated') &&
-      (req.kind?.kind ?? '').startsWith('Federated'),
-    (req) => validateFederatedObject(req.object, { group: req.kind!.group ?? '', kind: req.kind!.kind! }),
+  '/validate-federated': validating(isFederatedObject, (req) =>
+    validateFederatedObject(req.object, { group: req.kind!.group ?? '', kind: req.kind!.kind! }),
   ),
+  // The sync controller's finalizer on a new Federated<Kind> of a propagated type (sync-finalizer.ts).
+  '/mutate-federated': {
+    handles: isFederatedObject,
+    decide(req, ctx) {
+      const patch = syncFinalizerPatch(req, ctx.propagatedTypes);
+      return patch.length ? { kind: 'patched', patch } : ALLOWED;
+    },
+  },
 };
 
 export interface HttpReply {
@@ -183,8 +205,8 @@ export function decodeReview(body: string): { apiVersion: string; request: Admis
 }
 
 /** The response of one hook to one request. */
-export function respond(hook: Hook, req: AdmissionRequest): AdmissionResponse {
-  const decision = hook.handles(req) ? hook.decide(req) : ALLOWED;
+export function respond(hook: Hook, req: AdmissionRequest, ctx: AdmissionContext = {}): AdmissionResponse {
+  const decision = hook.handles(req) ? hook.decide(req, ctx) : ALLOWED;
   const warnings =
     decision.kind !== 'patched' && decision.warnings?.length
       ? { warnings: decision.warnings.map((w) => formatFieldErrors([w])) }
@@ -225,7 +247,12 @@ export function denialMessage(req: AdmissionRequest, errors: readonly FieldError
 }
 
 /** Handles one HTTP request: `POST <hook path>` with an AdmissionReview body. */
-export function handleAdmission(method: string, path: string, body: string): HttpReply {
+export function handleAdmission(
+  method: string,
+  path: string,
+  body: string,
+  ctx: AdmissionContext = {},
+): HttpReply {
   const hook = Object.hasOwn(HOOKS, path) ? HOOKS[path] : undefined;
   if (!hook) return text(404, `no admission hook at ${path}; hooks: ${Object.keys(HOOKS).join(', ')}`);
   if (method !== 'POST') return text(405, `${path} takes POST with an AdmissionReview`);
@@ -233,7 +260,7 @@ export function handleAdmission(method: string, path: string, body: string): Htt
   if (typeof decoded === 'string') return text(400, `${path}: ${decoded}`);
   let response: AdmissionResponse;
   try {
-    response = respond(hook, decoded.request);
+    response = respond(hook, decoded.request, ctx);
   } catch (err) {
     response = {
       uid: decoded.request.uid,

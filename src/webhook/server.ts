@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../kube/log.js';
 import { handleAdmission } from './admission.js';
+import type { PropagatedTypes } from './sync-finalizer.js';
 
 /** Larger than any object etcd accepts (1.5 MiB) twice over (object + oldObject). */
 const MAX_BODY_BYTES = 8 << 20;
@@ -22,6 +23,8 @@ export interface WebhookServerOptions {
   log: Logger;
   /** How often the certificate files are checked for changes (default 2 s). */
   certPollMs?: number;
+  /** The control plane's propagated types (sync-finalizer.ts); absent: no finalizer is set. */
+  propagatedTypes?: PropagatedTypes;
 }
 
 export interface WebhookServer {
@@ -68,6 +71,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
         req.method ?? 'GET',
         url.pathname,
         Buffer.concat(chunks).toString('utf8'),
+        opts.propagatedTypes ? { propagatedTypes: opts.propagatedTypes } : {},
       );
       log.debug({ path: url.pathname, status: reply.status }, 'admission request');
       if (reply.status !== 200)

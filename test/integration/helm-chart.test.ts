@@ -133,7 +133,9 @@ describe('helm chart: lint and rendering', () => {
         'Deployment/kubefed-controller-manager',
         'KubeFedConfig/kubefed',
         'MutatingWebhookConfiguration/mutation.core.kubefed.io',
+        'Role/kubefed-admission-webhook-role',
         'Role/kubefed-config-role',
+        'RoleBinding/kubefed-admission-webhook-rolebinding',
         'RoleBinding/kubefed-config-rolebinding',
         'Secret/kubefed-admission-webhook-serving-cert',
         'Service/kubefed-admission-webhook',
@@ -189,6 +191,15 @@ describe('helm chart: lint and rendering', () => {
     expect(config_).toContain('|secrets|get');
     expect(config_).toContain('coordination.k8s.io|leases|update');
     expect(config_).not.toContain('|secrets|create');
+    // The webhook only reads FederatedTypeConfigs, in the namespace.
+    expect([...grants(rules(find(objs, 'Role', 'kubefed-admission-webhook-role')))].sort()).toEqual([
+      'core.kubefed.io|federatedtypeconfigs|get',
+      'core.kubefed.io|federatedtypeconfigs|list',
+      'core.kubefed.io|federatedtypeconfigs|watch',
+    ]);
+    expect(find(objs, 'RoleBinding', 'kubefed-admission-webhook-rolebinding').subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'kubefed-admission-webhook', namespace: ns },
+    ]);
 
     // The controller manager: flags it has, leader election on, probes on the metrics address.
     const manager = find(objs, 'Deployment', 'kubefed-controller-manager');
@@ -221,6 +232,7 @@ describe('helm chart: lint and rendering', () => {
         '--secure-port=8443',
         '--bind-address=0.0.0.0',
         '--cert-dir=/var/serving-cert',
+        `--kubefed-namespace=${ns}`,
       ]),
     );
     expect(w.readinessProbe.httpGet).toEqual({
@@ -247,13 +259,23 @@ describe('helm chart: lint and rendering', () => {
         '/validate-replicaschedulingpreferences',
       ].sort(),
     );
-    expect(mutating.map(pathOf)).toEqual(['/default-kubefedconfig']);
+    expect(mutating.map(pathOf)).toEqual(['/default-kubefedconfig', '/mutate-federated']);
     for (const w of [...validating, ...mutating]) {
       expect(w.clientConfig.service).toMatchObject({ name: 'kubefed-admission-webhook', namespace: ns });
       expect(w.clientConfig.caBundle).toBe(secret['ca.crt']);
-      expect(w.failurePolicy).toBe('Fail');
+      // The sync finalizer has a fallback (the controller adds it): a hook that is down never blocks.
+      expect(w.failurePolicy, pathOf(w)).toBe(pathOf(w) === '/mutate-federated' ? 'Ignore' : 'Fail');
       expect(w.namespaceSelector).toBeUndefined();
     }
+    expect(mutating.find((w) => pathOf(w) === '/mutate-federated')!.rules).toEqual([
+      {
+        apiGroups: ['types.kubefed.io'],
+        apiVersions: ['*'],
+        operations: ['CREATE'],
+        resources: ['*'],
+        scope: '*',
+      },
+    ]);
     const federated = validating.find((w) => pathOf(w) === '/validate-federated')!;
     expect(federated.rules).toEqual([
       {
@@ -462,6 +484,7 @@ describe('helm chart: namespace-scoped install on cluster1, control plane under 
   const hostName = `h${ns.slice(-8)}`;
   const dir = mkdtempSync(path.join(tmpdir(), 'kubefed-helm-run-'));
   const tokenKubeconfig = path.join(dir, 'kubeconfig');
+  const webhookKubeconfig = path.join(dir, 'webhook-kubeconfig');
   const certDir = path.join(dir, 'cert');
   let webhookPort = 0;
   let metricsPort = 0;
@@ -534,9 +557,45 @@ describe('helm chart: namespace-scoped install on cluster1, control plane under 
     mkdirSync(certDir);
     for (const f of ['tls.crt', 'tls.key'])
       writeFileSync(path.join(certDir, f), Buffer.from(secret.data[f]!, 'base64'));
+    // Kubeconfigs holding only a TokenRequest token of one of the chart's ServiceAccounts.
+    const admin = JSON.parse(
+      await kubectl('cluster1', ['config', 'view', '--raw', '--minify', '-o', 'json']),
+    ) as { clusters: { cluster: Record<string, unknown> }[] };
+    const writeTokenKubeconfig = async (file: string, serviceAccount: string) => {
+      const token = (
+        await kubectl('cluster1', ['-n', ns, 'create', 'token', serviceAccount, '--duration', '2h'])
+      ).trim();
+      writeFileSync(
+        file,
+        stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 'host', cluster: admin.clusters[0]!.cluster }],
+          users: [{ name: serviceAccount, user: { token } }],
+          contexts: [{ name: 'host', context: { cluster: 'host', user: serviceAccount, namespace: ns } }],
+          'current-context': 'host',
+        }),
+        { mode: 0o600 },
+      );
+    };
+    await writeTokenKubeconfig(tokenKubeconfig, 'kubefed-controller');
+    await writeTokenKubeconfig(webhookKubeconfig, 'kubefed-admission-webhook');
     webhook = spawn(
       process.execPath,
-      [WEBHOOK, '--secure-port', String(webhookPort), '--bind-address', '127.0.0.1', '--cert-dir', certDir],
+      [
+        WEBHOOK,
+        '--secure-port',
+        String(webhookPort),
+        '--bind-address',
+        '127.0.0.1',
+        '--cert-dir',
+        certDir,
+        // The chart's webhook identity: it reads the FederatedTypeConfigs for the sync finalizer.
+        '--kubeconfig',
+        webhookKubeconfig,
+        '--kubefed-namespace',
+        ns,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const onWebhookLog = (d: Buffer) => (webhookLog = (webhookLog + d.toString()).slice(-100_000));
@@ -548,25 +607,6 @@ describe('helm chart: namespace-scoped install on cluster1, control plane under 
       return [code === 200, code, `readyz ${code}; log: ${webhookLog.slice(-500)}`];
     });
 
-    // A kubeconfig holding only a TokenRequest token of the chart's ServiceAccount.
-    const token = (
-      await kubectl('cluster1', ['-n', ns, 'create', 'token', 'kubefed-controller', '--duration', '2h'])
-    ).trim();
-    const admin = JSON.parse(
-      await kubectl('cluster1', ['config', 'view', '--raw', '--minify', '-o', 'json']),
-    ) as { clusters: { cluster: Record<string, unknown> }[] };
-    writeFileSync(
-      tokenKubeconfig,
-      stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'host', cluster: admin.clusters[0]!.cluster }],
-        users: [{ name: 'kubefed-controller', user: { token } }],
-        contexts: [{ name: 'host', context: { cluster: 'host', user: 'kubefed-controller', namespace: ns } }],
-        'current-context': 'host',
-      }),
-      { mode: 0o600 },
-    );
     manager = spawn(
       process.execPath,
       [
@@ -663,19 +703,29 @@ describe('helm chart: namespace-scoped install on cluster1, control plane under 
       60_000,
     );
 
-    await kubectl(
-      'cluster1',
-      ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'types.kubefed.io/v1beta1',
-        kind: 'FederatedConfigMap',
-        metadata: { name: 'greeting', namespace: ns },
-        spec: {
-          template: { data: { hello: 'from the chart' } },
-          placement: { clusters: [{ name: 'cluster2' }] },
-        },
-      }),
-    );
+    // The webhook stores it with the sync finalizer already (the create's own answer has it): the
+    // controller need not write it.
+    await waitFor('the webhook to list the FederatedTypeConfigs', () => {
+      assertRunning();
+      const listed = webhookLog.includes('listed the FederatedTypeConfigs');
+      return Promise.resolve([listed, listed, webhookLog.slice(-800)]);
+    });
+    const created = JSON.parse(
+      await kubectl(
+        'cluster1',
+        ['create', '-o', 'json', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'types.kubefed.io/v1beta1',
+          kind: 'FederatedConfigMap',
+          metadata: { name: 'greeting', namespace: ns },
+          spec: {
+            template: { data: { hello: 'from the chart' } },
+            placement: { clusters: [{ name: 'cluster2' }] },
+          },
+        }),
+      ),
+    ) as { metadata: { finalizers?: string[] } };
+    expect(created.metadata.finalizers).toEqual(['kubefed.io/sync-controller']);
     const fed = await waitFor(
       'FederatedConfigMap greeting Propagation=True',
       async () => {
@@ -740,6 +790,51 @@ describe('helm chart: namespace-scoped install on cluster1, control plane under 
       if (expected === 'Running')
         expect(f.metadata.finalizers, f.metadata.name).toContain('core.kubefed.io/federated-type-config');
     }
+  });
+
+  it('sets the sync finalizer only on objects of a propagated type: none once the type is Disabled', async () => {
+    const dryRunFinalizers = async () => {
+      const out = JSON.parse(
+        await kubectl(
+          'cluster1',
+          ['create', '--dry-run=server', '-o', 'json', '-f', '-'],
+          JSON.stringify({
+            apiVersion: 'types.kubefed.io/v1beta1',
+            kind: 'FederatedSecret',
+            metadata: { name: 'token', namespace: ns },
+            spec: { template: { stringData: { a: 'b' } }, placement: { clusters: [{ name: 'cluster2' }] } },
+          }),
+        ),
+      ) as { metadata: { finalizers?: string[] } };
+      return out.metadata.finalizers;
+    };
+    expect(await dryRunFinalizers()).toEqual(['kubefed.io/sync-controller']);
+    const setPropagation = (p: string) =>
+      kubectl('cluster1', [
+        '-n',
+        ns,
+        'patch',
+        'federatedtypeconfigs.core.kubefed.io',
+        'secrets',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ spec: { propagation: p } }),
+      ]);
+    await setPropagation('Disabled');
+    try {
+      // No controller would remove it: an object created now must be deletable at once.
+      await waitFor('the webhook to see secrets Disabled', async () => {
+        assertRunning();
+        const f = await dryRunFinalizers();
+        return [f === undefined, f, JSON.stringify(f)];
+      });
+    } finally {
+      await setPropagation('Enabled');
+    }
+    await waitFor('the webhook to see secrets Enabled again', async () => {
+      const f = await dryRunFinalizers();
+      return [f?.[0] === 'kubefed.io/sync-controller', f, JSON.stringify(f)];
+    });
   });
 
   it("refuses an invalid object through the chart's webhook configuration", async () => {

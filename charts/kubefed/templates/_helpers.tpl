@@ -141,7 +141,8 @@ caBundle: {{ $w.caBundle | default (fromYaml (include "kubefed.webhookCertificat
 {{- end -}}
 admissionReviewVersions: ["v1"]
 sideEffects: None
-failurePolicy: {{ $w.failurePolicy }}
+{{- /* A second argument overrides the failure policy (a hook whose work has a fallback). */}}
+failurePolicy: {{ if gt (len .) 1 }}{{ index . 1 }}{{ else }}{{ $w.failurePolicy }}{{ end }}
 timeoutSeconds: {{ $w.timeoutSeconds | int }}
 {{- if include "kubefed.namespaced" $root }}
 # A Namespaced control plane only admits objects of its own namespace.

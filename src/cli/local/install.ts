@@ -233,6 +233,29 @@ async function saveInstall(t: Tools, install: KubefedInstall | undefined): Promi
   await writeState(t.dir, state);
 }
 
+/** A kubeconfig (`<file>.kubeconfig` in the state dir) holding a TokenRequest token of one of the chart's ServiceAccounts. */
+async function serviceAccountKubeconfig(t: Tools, kfns: string, serviceAccount: string, file: string) {
+  const token = (
+    await t.kubectl(['-n', kfns, 'create', 'token', serviceAccount, '--duration', TOKEN_DURATION])
+  ).trim();
+  const admin = JSON.parse(await t.kubectl(['config', 'view', '--raw', '--minify', '-o', 'json'])) as {
+    clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+  };
+  const c = admin.clusters[0]!.cluster;
+  const kubeconfig = path.join(t.home, `${file}.kubeconfig`);
+  await writeFile(
+    kubeconfig,
+    tokenKubeconfig(
+      { server: c.server, caData: c['certificate-authority-data'] },
+      serviceAccount,
+      token,
+      kfns,
+    ),
+    { mode: 0o600 },
+  );
+  return kubeconfig;
+}
+
 /** Writes the chart's serving certificate where the webhook server reads it (it reloads on change). */
 async function writeServingCert(t: Tools, kfns: string, certDir: string): Promise<void> {
   const secret = JSON.parse(
@@ -353,6 +376,8 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   let webhook = running('kubefed-webhook');
   if (!webhook) {
     const log = path.join(logs, 'kubefed-webhook.log');
+    // Under its own ServiceAccount, which reads the FederatedTypeConfigs (the sync finalizer).
+    const kubeconfig = await serviceAccountKubeconfig(t, kfns, 'kubefed-admission-webhook', 'webhook');
     const pid = await startDetached(
       process.execPath,
       [
@@ -363,6 +388,10 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
         '127.0.0.1',
         '--cert-dir',
         certDir,
+        '--kubeconfig',
+        kubeconfig,
+        '--kubefed-namespace',
+        kfns,
       ],
       log,
     );
@@ -384,24 +413,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     manager = undefined;
   }
   if (!manager) {
-    const token = (
-      await t.kubectl(['-n', kfns, 'create', 'token', 'kubefed-controller', '--duration', TOKEN_DURATION])
-    ).trim();
-    const admin = JSON.parse(await t.kubectl(['config', 'view', '--raw', '--minify', '-o', 'json'])) as {
-      clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
-    };
-    const c = admin.clusters[0]!.cluster;
-    const kubeconfig = path.join(t.home, 'controller-manager.kubeconfig');
-    await writeFile(
-      kubeconfig,
-      tokenKubeconfig(
-        { server: c.server, caData: c['certificate-authority-data'] },
-        'kubefed-controller',
-        token,
-        kfns,
-      ),
-      { mode: 0o600 },
-    );
+    const kubeconfig = await serviceAccountKubeconfig(t, kfns, 'kubefed-controller', 'controller-manager');
     const log = path.join(logs, 'kubefed-controller-manager.log');
     const pid = await startDetached(
       process.execPath,

@@ -156,6 +156,20 @@ describe('the writes of a propagation pass', () => {
     ]);
   });
 
+  it('writes 6 times for an object the webhook stored with the finalizer: no finalizer patch', async () => {
+    const { sent, input } = await pass(fcm(true), new Map(), {});
+    expect(input.addFinalizer).toBe(false);
+    expect(passRequests({ ...input, versionStatusSubresource: false })).toEqual([
+      { cluster: 'cluster2', verb: 'post', what: 'ConfigMap' },
+      { cluster: 'cluster3', verb: 'post', what: 'ConfigMap' },
+      { cluster: 'cluster4', verb: 'post', what: 'ConfigMap' },
+      { cluster: 'host', verb: 'post', what: 'PropagatedVersion' },
+      { cluster: 'host', verb: 'patch', what: 'status' },
+      { cluster: 'host', verb: 'post', what: 'Event CreateInCluster' },
+    ]);
+    expect(sent).toHaveLength(3);
+  });
+
   it('writes nothing on a pass that finds everything as propagated (a restart, a resync)', async () => {
     const first = await pass(fcm(false), new Map(), {});
     // The member copies as the first pass left them, at the versions it recorded.
