@@ -42,6 +42,7 @@ import { isAlreadyExists } from '../src/kube/errors.js';
 import { Informer } from '../src/kube/informer.js';
 import { ResourceClient, type KubeObject, type ResourceRef } from '../src/kube/resource.js';
 import { PollAbort, pollUntil, sleep } from '../src/poll.js';
+import { makeServingCert, startLocalWebhook } from '../test/support/webhook.js';
 import {
   bestPhysical,
   bulkChart,
@@ -71,6 +72,7 @@ import {
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const LOCAL = path.join(ROOT, 'dist', 'cli', 'local', 'main.js');
 const MANAGER = path.join(ROOT, 'dist', 'cli', 'controller-manager.js');
+const WEBHOOK = path.join(ROOT, 'dist', 'cli', 'webhook.js');
 const KUBEFEDCTL = path.join(ROOT, 'dist', 'cli', 'kubefedctl', 'main.js');
 const CRDS = path.join(ROOT, 'charts', 'kubefed', 'crds');
 const HOST = 'cluster1';
@@ -229,11 +231,13 @@ function cpuByProcess(): Map<string, number> {
       const cluster = /cluster\d+/.exec(cmdline)?.[0];
       const name = cmdline.includes('controller-manager.js')
         ? 'kubefed-controller-manager'
-        : cmdline.includes('propagation.js')
-          ? 'benchmark'
-          : cluster
-            ? `${comm} ${cluster}`
-            : comm;
+        : cmdline.includes('webhook.js')
+          ? 'kubefed-webhook'
+          : cmdline.includes('propagation.js')
+            ? 'benchmark'
+            : cluster
+              ? `${comm} ${cluster}`
+              : comm;
       out.set(name, (out.get(name) ?? 0) + cpu);
     } catch {
       // The process ended meanwhile.
@@ -639,6 +643,98 @@ class MemberVisibility {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The chart's admission hooks on Federated<Kind> objects.
+
+const VALIDATING_WEBHOOKS = ref(
+  'admissionregistration.k8s.io',
+  'v1',
+  'validatingwebhookconfigurations',
+  false,
+);
+const MUTATING_WEBHOOKS = ref('admissionregistration.k8s.io', 'v1', 'mutatingwebhookconfigurations', false);
+
+/**
+ * Serves `kubefed-webhook` locally and registers the hooks the chart registers for Federated<Kind>
+ * objects (charts/kubefed/templates/webhook-configurations.yaml): every create and update is
+ * validated; with `all`, new objects of propagated types get the sync finalizer at admission. The
+ * other hooks (KubeFed's own kinds) see no request during the benchmark.
+ */
+async function installWebhooks(
+  host: ClusterClient,
+  parent: string,
+  kubeconfigPath: string,
+  mode: 'all' | 'validating',
+): Promise<void> {
+  const cert = makeServingCert(path.join(parent, 'webhook-cert'), 'kubefed-bench-webhook-ca');
+  const webhook = await startLocalWebhook(
+    path.dirname(cert.cert),
+    ['--kubeconfig', kubeconfigPath, '--context', HOST, '--kubefed-namespace', KFNS],
+    WEBHOOK,
+  );
+  cleanups.push({ what: 'kubefed-webhook', run: () => webhook.stop() });
+  const hook = (name: string, hookPath: string, operations: string[], failurePolicy: string) => ({
+    name,
+    admissionReviewVersions: ['v1'],
+    clientConfig: {
+      url: `https://127.0.0.1:${webhook.port}${hookPath}`,
+      caBundle: Buffer.from(cert.caPem).toString('base64'),
+    },
+    rules: [{ apiGroups: [TYPES_GROUP], apiVersions: ['*'], operations, resources: ['*'], scope: '*' }],
+    sideEffects: 'None',
+    failurePolicy,
+    timeoutSeconds: 10,
+  });
+  await new ResourceClient(host, VALIDATING_WEBHOOKS).create({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name: 'validations.core.kubefed.io' },
+    webhooks: [hook('federated.types.kubefed.io', '/validate-federated', ['CREATE', 'UPDATE'], 'Fail')],
+  });
+  if (mode === 'all')
+    await new ResourceClient(host, MUTATING_WEBHOOKS).create({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: 'mutation.core.kubefed.io' },
+      webhooks: [
+        {
+          ...hook('finalizers.types.kubefed.io', '/mutate-federated', ['CREATE'], 'Ignore'),
+          reinvocationPolicy: 'Never',
+        },
+      ],
+    });
+  // In force once the API server calls them: a dry run is refused by the validating hook, and
+  // (all) a valid one comes back with the finalizer.
+  const dryRun = (placement: { clusters: { name: string }[] }) =>
+    new ResourceClient<FederatedObject>(host, FCM).create(
+      {
+        apiVersion: `${TYPES_GROUP}/v1beta1`,
+        kind: 'FederatedConfigMap',
+        metadata: { name: 'webhook-probe', namespace: KFNS },
+        spec: { template: { data: {} }, placement },
+      },
+      { dryRun: true },
+    );
+  await pollUntil(
+    `the webhook hooks (${mode}) to be in force`,
+    async () => {
+      const refused = await dryRun({ clusters: [{ name: 'a' }, { name: 'a' }] }).then(
+        () => false,
+        () => true,
+      );
+      const finalizers = (await dryRun({ clusters: [] })).metadata.finalizers ?? [];
+      const ok = refused && (mode !== 'all' || finalizers.includes('kubefed.io/sync-controller'));
+      return ok
+        ? { done: true, value: undefined }
+        : {
+            done: false,
+            seen: `refused a bad object: ${refused}; finalizers ${JSON.stringify(finalizers)}; ${webhook.log().slice(-300)}`,
+          };
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -839,8 +935,41 @@ async function main(): Promise<void> {
     log(`bound (b), ${inFlight} in flight: ${(ms / 1000).toFixed(2)} s`);
   }
 
+  // ---- The control plane as the chart installs it. ----------------------------------------------
+  // The manager authenticates as its ServiceAccount, with a token (the API server caches the
+  // verdict), as in a pod; the admin client certificate would cost the host API server a chain
+  // verification on every request (9 % of its CPU in a bulk, profiled).
+  await kubectl(HOST, ['-n', KFNS, 'create', 'serviceaccount', 'kubefed-controller']);
+  await kubectl(HOST, [
+    'create',
+    'clusterrolebinding',
+    'kubefed-bench-controller',
+    '--clusterrole=cluster-admin',
+    `--serviceaccount=${KFNS}:kubefed-controller`,
+  ]);
+  const token = (
+    await kubectl(HOST, ['-n', KFNS, 'create', 'token', 'kubefed-controller', '--duration', '24h'])
+  ).trim();
+  const admin = JSON.parse(await kubectl(HOST, ['config', 'view', '--raw', '--minify', '-o', 'json'])) as {
+    clusters: { cluster: Record<string, unknown> }[];
+  };
+  const managerKubeconfig = path.join(parent, 'controller-manager.kubeconfig');
+  writeFileSync(
+    managerKubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: HOST, cluster: admin.clusters[0]!.cluster }],
+      users: [{ name: 'kubefed-controller', user: { token } }],
+      contexts: [{ name: HOST, context: { cluster: HOST, user: 'kubefed-controller' } }],
+      'current-context': HOST,
+    }),
+    { mode: 0o600 },
+  );
+  if (opts.webhooks !== 'none') await installWebhooks(host, parent, kubeconfigPath, opts.webhooks ?? 'all');
+
   // ---- Manager. --------------------------------------------------------------------------------
-  const manager = new ManagerProcess(kubeconfigPath, opts);
+  const manager = new ManagerProcess(managerKubeconfig, opts);
   runningManager = manager;
   cleanups.push({ what: 'kubefed-controller-manager', run: () => manager.stop() });
   log('starting kubefed-controller-manager');

@@ -35,7 +35,22 @@ export interface BenchOptions {
   cpuProf: string | undefined;
   /** Where results go (bench/results by default). */
   resultsDir: string | undefined;
+  /**
+   * The chart's admission hooks on Federated<Kind> objects, served by a local kubefed-webhook:
+   * `all` (validating and the sync finalizer, as installed), `validating` (no sync finalizer at
+   * admission: the controller adds it), `none` (no webhook). Absent in results from before.
+   */
+  webhooks?: WebhookMode;
 }
+
+export const WEBHOOK_MODES = ['all', 'validating', 'none'] as const;
+export type WebhookMode = (typeof WEBHOOK_MODES)[number];
+const WEBHOOK_SETUP: Record<WebhookMode, string> = {
+  all: 'the webhook validates every create and update of a federated object and sets the sync finalizer on new ones (`--webhooks all`)',
+  validating:
+    'the webhook validates every create and update of a federated object; the sync finalizer is left to the controller (`--webhooks validating`)',
+  none: 'no webhook (`--webhooks none`)',
+};
 
 export const USAGE = `Usage: npm run bench [-- options]
   --members N         member clusters besides the host (default 3)
@@ -48,6 +63,7 @@ export const USAGE = `Usage: npm run bench [-- options]
   --member-burst B    per-member client burst of manager and bound (a) (default 30, the manager default)
   --physical N1,...   requests in flight tried by bound (b), a plain client with no rate limit (default 4,16,64)
   --sweep N1,N2,...   scale sweep: total FederatedConfigMaps per step, then a manager restart (default: off)
+  --webhooks MODE     the chart's hooks on Federated<Kind> objects: all (default, as installed), validating (no sync finalizer at admission), none
   --cpu-prof DIR      run the manager with node --cpu-prof into DIR and report where its CPU went
   --results-dir DIR   results directory (default bench/results)`;
 
@@ -63,6 +79,13 @@ function rate(flag: string, raw: string): number {
   if (raw.trim() === '' || !Number.isFinite(n) || n <= 0)
     throw new Error(`--${flag} "${raw}" is not a positive number; e.g. --${flag} 20`);
   return n;
+}
+
+function webhookMode(raw: string): WebhookMode {
+  const mode = WEBHOOK_MODES.find((m) => m === raw);
+  if (!mode)
+    throw new Error(`--webhooks "${raw}" is not one of ${WEBHOOK_MODES.join(', ')}; e.g. --webhooks all`);
+  return mode;
 }
 
 /** Parses the benchmark's flags; throws an error naming the flag and a valid value. */
@@ -86,6 +109,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         physical: { type: 'string', default: '4,16,64' },
         'cpu-prof': { type: 'string' },
         'results-dir': { type: 'string' },
+        webhooks: { type: 'string', default: 'all' },
       },
     });
   } catch (err) {
@@ -109,6 +133,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     physical: v.physical.split(',').map((s) => count('physical', s, 1)),
     cpuProf: v['cpu-prof'],
     resultsDir: v['results-dir'],
+    webhooks: webhookMode(v.webhooks),
   };
   if (options.objects + options.deployments === 0)
     throw new Error('--objects and --deployments are both 0: nothing to propagate; e.g. --objects 50');
@@ -318,6 +343,12 @@ export function renderMarkdown(r: BenchResult, svgFiles: { bulk: string; change:
       `(${o.objects} FederatedConfigMaps + ${o.deployments} FederatedDeployments), ` +
       `${o.workers ?? DEFAULT_SYNC_WORKERS} worker(s) per type${o.workers === undefined ? ' (KubeFedConfig default)' : ''}, member client ${o.memberQps} qps / burst ${o.memberBurst}; ` +
       `${r.machine.cpus} CPUs, Node ${r.machine.node}, Kubernetes ${r.machine.kubernetes}; run took ${fmt(r.durationSeconds, 0)} s.`,
+    ...(o.webhooks
+      ? [
+          '',
+          `The control plane as the chart installs it: the manager authenticates with a ServiceAccount token; ${WEBHOOK_SETUP[o.webhooks]}.`,
+        ]
+      : []),
     '',
     `| target (issue #19) | measured | |`,
     '|---|---|---|',

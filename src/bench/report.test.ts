@@ -29,7 +29,7 @@ import {
 } from '../../bench/report.js';
 
 describe('parseBenchArgs', () => {
-  it('defaults to 1000 configmaps, 300 deployments, 3 members, 200 edits, 60 s idle, the KubeFedConfig workers, bound (b) at 4/16/64 in flight, no sweep, no profile', () => {
+  it('defaults to 1000 configmaps, 300 deployments, 3 members, 200 edits, 60 s idle, the KubeFedConfig workers, bound (b) at 4/16/64 in flight, no sweep, no profile, every webhook', () => {
     // toStrictEqual: workers and cpuProf are present and undefined, not missing.
     expect(parseBenchArgs([])).toStrictEqual({
       members: 3,
@@ -44,6 +44,7 @@ describe('parseBenchArgs', () => {
       physical: [4, 16, 64],
       cpuProf: undefined,
       resultsDir: undefined,
+      webhooks: 'all',
     });
   });
 
@@ -83,6 +84,8 @@ describe('parseBenchArgs', () => {
         '/tmp/prof',
         '--results-dir',
         '/tmp/r',
+        '--webhooks',
+        'validating',
       ]),
     ).toStrictEqual({
       members: 2,
@@ -97,7 +100,14 @@ describe('parseBenchArgs', () => {
       physical: [8, 32],
       cpuProf: '/tmp/prof',
       resultsDir: '/tmp/r',
+      webhooks: 'validating',
     });
+  });
+
+  it('refuses a webhook mode it does not know, naming the modes', () => {
+    expect(() => parseBenchArgs(['--webhooks', 'some'])).toThrow(
+      '--webhooks "some" is not one of all, validating, none; e.g. --webhooks all',
+    );
   });
 
   it('takes a single in-flight count for bound (b), in any order', () => {
@@ -315,6 +325,17 @@ describe('renderMarkdown', () => {
       '3 member clusters (host not joined), 3 federated objects (2 FederatedConfigMaps + 1 FederatedDeployments), ' +
         '16 worker(s) per type, member client 20 qps / burst 30; 2 CPUs, Node v20.19.0, Kubernetes v1.34.12; run took 300 s.',
     );
+  });
+
+  it('says how the control plane ran: token, and which webhooks', () => {
+    expect(md({ ...result(), options: { ...result().options, webhooks: 'all' } })).toContain(
+      'The control plane as the chart installs it: the manager authenticates with a ServiceAccount token; the webhook validates every create and update of a federated object and sets the sync finalizer on new ones (`--webhooks all`).',
+    );
+    expect(md({ ...result(), options: { ...result().options, webhooks: 'none' } })).toContain(
+      'a ServiceAccount token; no webhook (`--webhooks none`).',
+    );
+    // Results from before the option say nothing of it.
+    expect(md(result())).not.toContain('ServiceAccount token');
   });
 
   it('compares the bulk with bound (a) and the fastest bound (b) in three columns', () => {

@@ -64,15 +64,18 @@ export interface LocalWebhook {
   stop(): Promise<void>;
 }
 
-/** Starts dist/cli/webhook.js on a free port (--secure-port 0) and reads the port from its log. */
-export async function startLocalWebhook(certDir: string, extraArgs: string[] = []): Promise<LocalWebhook> {
-  const child = spawn(
-    process.execPath,
-    [WEBHOOK, '--secure-port', '0', '--cert-dir', certDir, ...extraArgs],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+/**
+ * Starts dist/cli/webhook.js (or `script`: the benchmark runs from another build directory) on a
+ * free port (--secure-port 0) and reads the port from its log.
+ */
+export async function startLocalWebhook(
+  certDir: string,
+  extraArgs: string[] = [],
+  script = WEBHOOK,
+): Promise<LocalWebhook> {
+  const child = spawn(process.execPath, [script, '--secure-port', '0', '--cert-dir', certDir, ...extraArgs], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   child.stderr.on('data', (c: Buffer) => (log += c.toString()));
   const port = await pollUntil(
