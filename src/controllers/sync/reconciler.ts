@@ -13,7 +13,7 @@ import {
   type ControlPlaneScope,
   type PlacementOk,
 } from '../../federation/placement.js';
-import { needsFinalizer, planPass, type ClusterAction, type PropagationPlan } from '../../federation/plan.js';
+import { planPass, type ClusterAction, type PropagationPlan } from '../../federation/plan.js';
 import { MANAGED_LABEL, renderForCluster } from '../../federation/render.js';
 import type { ClusterOutcome } from '../../federation/status.js';
 import { nextPropagatedVersion, type PropagatedVersion } from '../../federation/version.js';
@@ -39,7 +39,7 @@ import {
 } from './outcomes.js';
 import { versionWrite } from './requests.js';
 import type { MemberWrites } from './member-writes.js';
-import type { PropagatedVersionStore } from './versions.js';
+import { noVersionYet, type PropagatedVersionStore } from './versions.js';
 
 const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
 /** Member writes in flight at once per pass. */
@@ -208,7 +208,7 @@ export class SyncReconciler {
       ...s,
       settings: this.o.settings(),
       hostNamespaceUid: this.o.target.namespaceTarget ? await this.hostNamespaceUid(s.name) : undefined,
-      previous: await this.o.versions.previous(s.key, federated, needsFinalizer(federated)),
+      previous: await this.o.versions.previous(s.key, federated, noVersionYet(federated)),
     };
   }
 

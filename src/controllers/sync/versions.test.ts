@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject, ResourceRef } from '../../kube/resource.js';
 import { packVersion } from '../../federation/version.js';
-import { partitionVersions, VersionLists } from './versions.js';
+import { noVersionYet, partitionVersions, VersionLists } from './versions.js';
 
 const PV: ResourceRef = {
   group: 'core.kubefed.io',
@@ -29,6 +29,31 @@ const ITEMS = [
   pv('deployment-a', 'ns1', 't3'),
   pv('notakindname', 'ns1', 'tx'),
 ];
+
+describe('noVersionYet: when a pass need not read a PropagatedVersion', () => {
+  const fed = (finalizers: string[], status?: object, deleting = false) => ({
+    metadata: {
+      name: 'cm',
+      finalizers,
+      ...(deleting ? { deletionTimestamp: '2026-12-07T00:00:00Z' } : {}),
+    },
+    ...(status ? { status } : {}),
+  });
+  const F = 'kubefed.io/sync-controller';
+
+  it('none before the finalizer, nor before any status (a new object the webhook gave the finalizer)', () => {
+    expect(noVersionYet(fed([]))).toBe(true);
+    expect(noVersionYet(fed([], { conditions: [] }))).toBe(true);
+    expect(noVersionYet(fed([F]))).toBe(true);
+  });
+
+  it('maybe one once a pass wrote a status with the finalizer set, and while deleting', () => {
+    expect(noVersionYet(fed([F], { conditions: [] }))).toBe(false);
+    expect(noVersionYet(fed([F], {}))).toBe(false);
+    expect(noVersionYet(fed([F], { conditions: [] }, true))).toBe(false);
+    expect(noVersionYet(fed([], { conditions: [] }, true))).toBe(false);
+  });
+});
 
 describe('partitionVersions', () => {
   it('splits by the kind before the first dash and keys like the federated objects', () => {

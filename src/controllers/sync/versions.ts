@@ -18,6 +18,7 @@
 import { ClusterPropagatedVersionDefinition, PropagatedVersionDefinition } from '../../api/core.js';
 import { resourceRefOf } from '../../api/index.js';
 import type { FederatedObject } from '../../api/types.js';
+import { needsFinalizer } from '../../federation/plan.js';
 import {
   isGenerationVersion,
   memberVersion,
@@ -33,6 +34,18 @@ import { ResourceClient, type KubeObject, type ResourceRef } from '../../kube/re
 
 /** Packed versions (version.ts `packVersion`) keyed like the federated objects: `ns/name` or `name`. */
 export type PackedVersions = Map<string, string | undefined>;
+
+/**
+ * Whether no PropagatedVersion can have been written for `federated` yet, so a pass need not read
+ * one: it has no sync finalizer (a pass writes versions only after it is set), or no status at all
+ * (a pass that records a version writes the status along with it; the webhook sets the finalizer at
+ * creation, so the status is what tells a new object from one propagated before). A version written by a pass whose status write
+ * then failed is known from that write (kept in memory) or from the startup list; were it missed
+ * even so, the create finds it (AlreadyExists) and the write patches it.
+ */
+export function noVersionYet(federated: Pick<FederatedObject, 'metadata' | 'status'>): boolean {
+  return needsFinalizer(federated) || federated.status === undefined || federated.status === null;
+}
 
 /** Splits listed PropagatedVersions by the target kind in their names (lower case, no `-`). */
 export function partitionVersions(items: readonly KubeObject[]): Map<string, PackedVersions> {
@@ -201,8 +214,8 @@ export class PropagatedVersionStore {
   }
 
   /**
-   * The version recorded for `key`, read from the host when not known. `firstPass`: the object
-   * has no finalizer yet, and a PropagatedVersion is only written after it, so none is read.
+   * The version recorded for `key`, read from the host when not known. `firstPass`: none can exist
+   * yet ({@link noVersionYet}), so none is read.
    */
   async previous(
     key: string,
