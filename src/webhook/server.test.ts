@@ -53,6 +53,34 @@ afterAll(async () => {
 });
 
 describe('startWebhookServer', () => {
+  it("keeps an idle keep-alive connection open past Node's 5 s default, as the API server expects", async () => {
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status: number; socket: unknown }>((resolve, reject) => {
+        const req = https.request(
+          { host: '127.0.0.1', port: server.port, path: '/readyz', ca: readFileSync(first.ca), agent },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, socket: req.socket }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const a = await get();
+      let closed = false;
+      (a.socket as NodeJS.EventEmitter).once('close', () => (closed = true));
+      await new Promise((r) => setTimeout(r, 6_000));
+      expect(closed).toBe(false);
+      const b = await get();
+      expect(b.status).toBe(200);
+      expect(b.socket).toBe(a.socket);
+    } finally {
+      agent.destroy();
+    }
+  }, 15_000);
+
   it('answers /readyz over TLS with the serving certificate', async () => {
     expect(await request(server.port, first.ca, 'GET', '/readyz')).toEqual({ status: 200, body: 'ok' });
     expect(await request(server.port, first.ca, 'GET', '/readyz/')).toEqual({ status: 200, body: 'ok' });

@@ -15,6 +15,15 @@ import type { PropagatedTypes } from './sync-finalizer.js';
 /** Larger than any object etcd accepts (1.5 MiB) twice over (object + oldObject). */
 const MAX_BODY_BYTES = 8 << 20;
 
+/**
+ * How long an idle keep-alive connection stays open. The API server's webhook client (Go's
+ * transport) drops idle connections after 90 s and sends a review on any connection it holds;
+ * a server that closes first (Node's default: 5 s) races it, and a review written into a closing
+ * connection fails ("write: broken pipe", "connection reset") without a retry, since it is a POST:
+ * with failurePolicy Fail the user's write is refused. So the client always closes first.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 120_000;
+
 export interface WebhookServerOptions {
   host: string;
   port: number;
@@ -80,6 +89,9 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     });
   });
   server.on('tlsClientError', (err) => log.debug({ err: err.message }, 'TLS handshake failed'));
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // Node's own advice: longer than keepAliveTimeout, or an idle connection's next request may be cut.
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
 
   const files = ['tls.crt', 'tls.key'].map((f) => path.join(opts.certDir, f));
   const reload = () => {
