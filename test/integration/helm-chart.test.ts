@@ -16,7 +16,8 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parseAllDocuments } from 'yaml';
+import { tokenKubeconfig } from '../../src/cli/local/install.js';
 import { freePorts } from '../../src/cli/local/ports.js';
 import { defaultTypeConfigs } from '../../src/federation/typeconfig.js';
 import type { KubeObject } from '../../src/kube/resource.js';
@@ -483,7 +484,7 @@ describe('helm chart: namespace-scoped install on cluster1, control plane under 
   const release = ns;
   const hostName = `h${ns.slice(-8)}`;
   const dir = mkdtempSync(path.join(tmpdir(), 'kubefed-helm-run-'));
-  const tokenKubeconfig = path.join(dir, 'kubeconfig');
+  const managerKubeconfig = path.join(dir, 'kubeconfig');
   const webhookKubeconfig = path.join(dir, 'webhook-kubeconfig');
   const certDir = path.join(dir, 'cert');
   let webhookPort = 0;
@@ -495,7 +496,7 @@ describe('helm chart: namespace-scoped install on cluster1, control plane under 
   let servingCert = '';
 
   const asChart = (args: readonly string[]) =>
-    run(inject('kubectl'), ['--kubeconfig', tokenKubeconfig, ...args]);
+    run(inject('kubectl'), ['--kubeconfig', managerKubeconfig, ...args]);
   const kubefedctl = (...args: string[]) =>
     run(process.execPath, [KUBEFEDCTL, ...args, '--kubeconfig', inject('kubeconfig')], {
       timeoutMs: 150_000,
@@ -560,25 +561,15 @@ describe('helm chart: namespace-scoped install on cluster1, control plane under 
     // Kubeconfigs holding only a TokenRequest token of one of the chart's ServiceAccounts.
     const admin = JSON.parse(
       await kubectl('cluster1', ['config', 'view', '--raw', '--minify', '-o', 'json']),
-    ) as { clusters: { cluster: Record<string, unknown> }[] };
+    ) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[] };
+    const { server, 'certificate-authority-data': caData } = admin.clusters[0]!.cluster;
     const writeTokenKubeconfig = async (file: string, serviceAccount: string) => {
       const token = (
         await kubectl('cluster1', ['-n', ns, 'create', 'token', serviceAccount, '--duration', '2h'])
       ).trim();
-      writeFileSync(
-        file,
-        stringify({
-          apiVersion: 'v1',
-          kind: 'Config',
-          clusters: [{ name: 'host', cluster: admin.clusters[0]!.cluster }],
-          users: [{ name: serviceAccount, user: { token } }],
-          contexts: [{ name: 'host', context: { cluster: 'host', user: serviceAccount, namespace: ns } }],
-          'current-context': 'host',
-        }),
-        { mode: 0o600 },
-      );
+      writeFileSync(file, tokenKubeconfig({ server, caData }, serviceAccount, token, ns), { mode: 0o600 });
     };
-    await writeTokenKubeconfig(tokenKubeconfig, 'kubefed-controller');
+    await writeTokenKubeconfig(managerKubeconfig, 'kubefed-controller');
     await writeTokenKubeconfig(webhookKubeconfig, 'kubefed-admission-webhook');
     webhook = spawn(
       process.execPath,
@@ -612,7 +603,7 @@ describe('helm chart: namespace-scoped install on cluster1, control plane under 
       [
         MANAGER,
         '--kubeconfig',
-        tokenKubeconfig,
+        managerKubeconfig,
         '--kubefed-namespace',
         ns,
         '--metrics-addr',
