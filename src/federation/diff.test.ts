@@ -74,6 +74,7 @@ describe('clusterDiff', () => {
     cluster: 'cluster2',
     object: cm({ a: '2' }, { resourceVersion: '42' }),
     adopt: false,
+    rendered: cm({ a: '2' }),
   };
 
   it('a cluster without a copy: create, the diff is the object the API server would store', () => {

@@ -221,6 +221,7 @@ describe('planPropagation: placed clusters', () => {
           kind: 'Namespace',
           metadata: { name: 'apps', resourceVersion: '3', labels: { 'kubefed.io/managed': 'true' } },
         },
+        rendered: r.kind === 'ok' ? r.object : undefined,
       },
     ]);
   });
@@ -404,6 +405,8 @@ describe('planPropagation: version tracking', () => {
           },
           spec: { replicas: 9 },
         },
+        // Kept for planning again from a fresh read (dispatch, on Conflict).
+        rendered: desired(fr, 'c1'),
       },
     ]);
   });

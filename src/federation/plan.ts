@@ -56,8 +56,12 @@ export type SkipReason = Exclude<PropagationStatus, ''>;
 
 export type ClusterAction =
   | { kind: 'create'; cluster: string; object: KubeObject }
-  /** `object` carries the member's resourceVersion; `adopt`: the member object was not managed. */
-  | { kind: 'update'; cluster: string; object: KubeObject; adopt: boolean }
+  /**
+   * `object` carries the member's resourceVersion; `adopt`: the member object was not managed;
+   * `rendered`: the desired object before retention, to plan again from a fresh read when the
+   * member object changed under the update (Conflict).
+   */
+  | { kind: 'update'; cluster: string; object: KubeObject; adopt: boolean; rendered: KubeObject }
   | { kind: 'delete'; cluster: string }
   /** `object` is the member object without the managed label, to write back. */
   | { kind: 'removeManagedLabel'; cluster: string; object: KubeObject }
@@ -296,7 +300,7 @@ export function planForExisting(input: ExistingInput): ClusterAction {
     input.recordedVersion !== version ||
     (isGenerationVersion(version) && !metadataEquivalent(retained.object, observed));
   return needed
-    ? { kind: 'update', cluster, object: retained.object, adopt }
+    ? { kind: 'update', cluster, object: retained.object, adopt, rendered: input.desired }
     : { kind: 'none', cluster, version };
 }
 

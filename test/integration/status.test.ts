@@ -194,7 +194,11 @@ async function memberCounts(cluster: string, ns: string, name: string) {
   };
 }
 
-/** Waits until cluster2 and cluster3 run all their replicas and status.aggregate says exactly that. */
+/**
+ * Waits until cluster2 and cluster3 run all their replicas, status.aggregate says exactly that, and
+ * propagation says it is done (Propagation True, no cluster with a status): the aggregate and the
+ * Propagation condition are written by two controllers, each when it gets there.
+ */
 async function waitForSettled(
   ns: string,
   name: string,
@@ -213,10 +217,13 @@ async function waitForSettled(
       );
       const agg = f?.status?.aggregate;
       const seen = (agg?.clusters ?? []).map(({ healthy: _h, ...c }) => c);
+      const propagation = f?.status?.conditions?.find((c) => c.type === 'Propagation');
+      const propagated =
+        propagation?.status === 'True' && (f?.status?.clusters ?? []).every((c) => c.status === undefined);
       return [
-        membersReady && isDeepStrictEqual(seen, members) && agg?.ready === '2/2',
+        membersReady && isDeepStrictEqual(seen, members) && agg?.ready === '2/2' && propagated,
         f!,
-        `members ${JSON.stringify(members)}; aggregate ${JSON.stringify(agg)}`,
+        `members ${JSON.stringify(members)}; aggregate ${JSON.stringify(agg)}; propagation ${JSON.stringify(propagation)} ${JSON.stringify(f?.status?.clusters)}`,
       ];
     },
     120_000,

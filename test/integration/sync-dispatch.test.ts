@@ -90,6 +90,7 @@ describe('dispatch against a real API server', () => {
         cluster: 'cluster2',
         object: { ...live, data: { a: '2' } },
         adopt: false,
+        rendered: cm('frozen', { a: '2' }, { immutable: true }),
       },
       ctx('frozen'),
     );
@@ -97,6 +98,38 @@ describe('dispatch against a real API server', () => {
     expect(out.message).toMatch(/immutable/i);
     expect(out.events.map((e) => e.reason)).toEqual(['UpdateInClusterFailed']);
     expect((await configMaps.get('frozen', { namespace: ns })).data).toEqual({ a: '1' });
+  });
+
+  it('looks again when the member object changed under an update (Conflict), and updates the version read', async () => {
+    await dispatchAction(create(cm('raced', { a: '1' })), ctx('raced'));
+    const seen = await configMaps.get('raced', { namespace: ns });
+    // A member controller writes the object between our read and our update.
+    await configMaps.patch(
+      'raced',
+      'merge',
+      { metadata: { annotations: { 'member.example/owner': 'controller' } } },
+      { namespace: ns },
+    );
+    const rendered = cm('raced', { a: '2' });
+    const out = await dispatchAction(
+      {
+        kind: 'update',
+        cluster: 'cluster2',
+        object: {
+          ...rendered,
+          metadata: { ...rendered.metadata, resourceVersion: seen.metadata.resourceVersion },
+        },
+        adopt: false,
+        rendered,
+      },
+      ctx('raced'),
+    );
+    const live = await configMaps.get('raced', { namespace: ns });
+    expect(out).toMatchObject({ status: '', wrote: true, version: `rv:${live.metadata.resourceVersion}` });
+    expect(out.events.map((e) => e.reason)).toEqual(['UpdateInCluster']);
+    expect(live.data).toEqual({ a: '2' });
+    // Planned on the version read: what the member controller added is kept.
+    expect(live.metadata.annotations?.['member.example/owner']).toBe('controller');
   });
 
   it('times out a member write when the signal ends first: <Op>TimedOut and OperationTimeoutError', async () => {

@@ -3,7 +3,7 @@
  * into a cluster status. Every member request of an action runs under the action's signal (a
  * deadline; upstream: 30 s); a write that overruns it is `<Op>TimedOut`. Actions of different clusters run concurrently, bounded.
  */
-import { isAlreadyExists, isNotFound, KubeError } from '../../kube/errors.js';
+import { isAlreadyExists, isConflict, isNotFound, KubeError } from '../../kube/errors.js';
 import type { KubeObject, ResourceClient } from '../../kube/resource.js';
 import { planForExisting, type ClusterAction } from '../../federation/plan.js';
 import type { PropagationStatus } from '../../federation/status.js';
@@ -105,8 +105,15 @@ export function outcomeWithoutRequest(action: ClusterAction): DispatchOutcome | 
   };
 }
 
-/** Performs one action; never throws. */
-export async function dispatchAction(action: ClusterAction, ctx: DispatchContext): Promise<DispatchOutcome> {
+/**
+ * Performs one action; never throws. `lookAgain`: an update that meets a Conflict, or a create
+ * that meets AlreadyExists, reads the member object and plans that cluster again, once.
+ */
+export async function dispatchAction(
+  action: ClusterAction,
+  ctx: DispatchContext,
+  lookAgain = true,
+): Promise<DispatchOutcome> {
   if (action.kind === 'none' || action.kind === 'skip') return outcomeWithoutRequest(action)!;
   const { cluster } = action;
   const client = ctx.client;
@@ -123,13 +130,17 @@ export async function dispatchAction(action: ClusterAction, ctx: DispatchContext
   const ns = { ...(ctx.namespace ? { namespace: ctx.namespace } : {}), signal: ctx.signal };
   switch (action.kind) {
     case 'create':
-      return createOrAdopt(action, client, ctx, ns);
+      return createOrAdopt(action, client, ctx, ns, lookAgain);
     case 'update':
       try {
         const updated = await client.update(action.object, ns);
         return ok(cluster, 'Update', updated, action.adopt ? 'Adopted' : 'Updated');
       } catch (err) {
-        return failure(cluster, 'Update', err, ctx.signal);
+        // The member object changed since it was read: its own controllers write it too (a
+        // Deployment's status right after a scale), so this is a race to look at again, not a
+        // failure to report.
+        if (!lookAgain || !isConflict(err)) return failure(cluster, 'Update', err, ctx.signal);
+        return planAgain(cluster, action.rendered, client, ctx, ns);
       }
     case 'removeManagedLabel':
       try {
@@ -168,15 +179,33 @@ async function createOrAdopt(
   client: ResourceClient,
   ctx: DispatchContext,
   ns: { namespace?: string; signal: AbortSignal },
+  lookAgain: boolean,
 ): Promise<DispatchOutcome> {
   const { cluster } = action;
   try {
     const created = await client.create(action.object, ns);
     return ok(cluster, 'Creation', created, 'Created');
   } catch (err) {
-    if (!isAlreadyExists(err) && !(ctx.namespaceTarget && err instanceof KubeError && err.kind === 'Timeout'))
-      return failure(cluster, 'Creation', err, ctx.signal);
+    const exists =
+      isAlreadyExists(err) || (ctx.namespaceTarget && err instanceof KubeError && err.kind === 'Timeout');
+    if (!lookAgain || !exists) return failure(cluster, 'Creation', err, ctx.signal);
   }
+  return planAgain(cluster, action.object, client, ctx, ns);
+}
+
+/**
+ * Reads the member object and performs what planning that cluster again gives (without looking
+ * again a second time): adoption, an update of the version read, or a skip such as AlreadyExists /
+ * ManagedLabelFalse / WaitingForRemoval. An object gone meanwhile is RetrievalFailed: retried, by
+ * which time the member watch has said so and the pass creates it.
+ */
+async function planAgain(
+  cluster: string,
+  rendered: KubeObject,
+  client: ResourceClient,
+  ctx: DispatchContext,
+  ns: { namespace?: string; signal: AbortSignal },
+): Promise<DispatchOutcome> {
   let existing: KubeObject;
   try {
     existing = await client.get(ctx.name, ns);
@@ -192,14 +221,14 @@ async function createOrAdopt(
   }
   const next = planForExisting({
     cluster,
-    desired: action.object,
+    desired: rendered,
     observed: existing,
     adoptResources: ctx.adoptResources,
     hostNamespace: ctx.hostNamespaceUid !== undefined && existing.metadata.uid === ctx.hostNamespaceUid,
     retainReplicas: ctx.retainReplicas,
     recordedVersion: undefined,
   });
-  const outcome = await dispatchAction(next, ctx);
+  const outcome = await dispatchAction(next, ctx, false);
   if (next.kind === 'update' && next.adopt && outcome.status === '') {
     outcome.events.unshift({
       type: 'Warning',

@@ -11,6 +11,7 @@ const update = (cluster: string): ClusterAction => ({
   cluster,
   object: obj('x'),
   adopt: false,
+  rendered: obj('x'),
 });
 const created = (cluster: string, version: string): DispatchOutcome => ({
   cluster,
