@@ -787,12 +787,24 @@ describe('planPass: the decisions of one pass', () => {
     expect(p.kind === 'planned' && p.plan.mode).toBe('finished');
   });
 
-  it('reports a placement that cannot be computed, with a status only while not deleting', () => {
+  it('reports a placement that cannot be computed; deleting needs none: every managed copy goes', () => {
     const bad = { placement: { clusterSelector: { matchLabels: { 'bad key!': 'x' } } } };
     const live = planPass(base(fedDeploy({}, bad)));
-    expect(live).toMatchObject({ kind: 'placementFailed', writeStatus: true, ensureFinalizer: false });
-    const deleting = planPass(base(fedDeploy({ deletionTimestamp: '2026-01-01T00:00:00Z' }, bad)));
-    expect(deleting).toMatchObject({ kind: 'placementFailed', writeStatus: false });
+    expect(live).toMatchObject({ kind: 'placementFailed', ensureFinalizer: false });
+    expect(live.kind === 'placementFailed' && live.message).toMatch(/bad key!/);
+    const f = fedDeploy({ deletionTimestamp: '2026-01-01T00:00:00Z' }, bad);
+    const deleting = planPass({
+      ...base(f),
+      observed: new Map([
+        ['c1', member(f, 'c1', {})],
+        ['c3', member(f, 'c3', {})],
+      ]),
+    });
+    if (deleting.kind !== 'planned') throw new Error(deleting.kind);
+    expect(deleting.plan.mode).toBe('delete');
+    // c1 Ready: deleted; c3 not Ready: left for when it is.
+    expect(deleting.plan.actions.map((a) => `${a.kind}:${a.cluster}`)).toEqual(['delete:c1']);
+    expect(deleting.plan.deferred).toEqual(['c3']);
   });
 
   it('names unknown clusters to warn of, except while deleting', () => {

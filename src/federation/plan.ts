@@ -348,9 +348,8 @@ export type PassPlan =
   | {
       kind: 'placementFailed';
       ensureFinalizer: boolean;
+      /** Why, for the status and an Event (never while deleting: deletion needs no placement). */
       message: string;
-      /** The status says why (not while the object is being deleted). */
-      writeStatus: boolean;
     }
   | {
       kind: 'planned';
@@ -369,18 +368,29 @@ export function needsFinalizer(federated: Pick<FederatedObject, 'metadata'>): bo
   return !federated.metadata.deletionTimestamp && !federated.metadata.finalizers?.includes(SYNC_FINALIZER);
 }
 
+const NOTHING_PLACED: PlacementOk = {
+  kind: 'ok',
+  clusters: [],
+  unknownClusters: [],
+  ready: [],
+  notReady: [],
+};
+
 export function planPass(input: PassInput): PassPlan {
   const { federated } = input;
   const deleting = !!federated.metadata.deletionTimestamp;
   const ensureFinalizer = needsFinalizer(federated);
-  const placement = computePlacement({
+  const computed = computePlacement({
     placement: federated.spec?.placement,
     clusters: input.clusters,
     scope: input.scope,
     ...(input.namespacePlacement !== undefined ? { namespacePlacement: input.namespacePlacement } : {}),
   });
-  if (placement.kind === 'failed')
-    return { kind: 'placementFailed', ensureFinalizer, message: placement.message, writeStatus: !deleting };
+  if (computed.kind === 'failed' && !deleting)
+    return { kind: 'placementFailed', ensureFinalizer, message: computed.message };
+  // Deletion needs no placement: every managed copy goes, as upstream, so an object whose
+  // placement cannot be computed (an unusable selector) can still be deleted.
+  const placement: PlacementOk = computed.kind === 'ok' ? computed : NOTHING_PLACED;
   const { scope: _scope, namespacePlacement: _ns, ...rest } = input;
   return {
     kind: 'planned',

@@ -251,6 +251,23 @@ describe('statuses of members that refuse or hold on', () => {
     await apply('cluster1', obj);
     // Every cluster, limited by the FederatedNamespace to cluster2+3.
     await cp.waitForStatus(FCM(), ns, 'badselector', ['cluster2:', 'cluster3:'], 'True');
+
+    // Broken again, then deleted: deletion needs no placement, so the copies go and so does it.
+    obj.spec.placement = { clusterSelector: { matchLabels: { region: 'not a label value!' } } };
+    await apply('cluster1', obj);
+    await waitFor('ComputePlacementFailed again', async () => {
+      const f = await fedStatus(FCM(), ns, 'badselector');
+      return [propagation(f)?.reason === 'ComputePlacementFailed', f, JSON.stringify(f?.status)];
+    });
+    await kubectl('cluster1', ['-n', ns, 'delete', FCM(), 'badselector', '--wait=false']);
+    await waitFor('badselector and its member copies gone', async () => {
+      const left = await Promise.all([
+        getObject('cluster1', ['-n', ns, FCM(), 'badselector']),
+        getObject('cluster2', ['-n', ns, 'configmap', 'badselector']),
+        getObject('cluster3', ['-n', ns, 'configmap', 'badselector']),
+      ]);
+      return [left.every((o) => o === undefined), left, JSON.stringify(left.map((o) => o?.metadata))];
+    });
   });
 });
 

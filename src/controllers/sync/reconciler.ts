@@ -138,11 +138,10 @@ export class SyncReconciler {
     }
     if (decided.kind === 'placementFailed') {
       this.o.recorder.event(fed, 'Warning', 'ComputePlacementFailed', decided.message);
-      if (decided.writeStatus)
-        await writeStatus(this.o.federatedClient, fed, {}, false, {
-          aggregateReason: 'ComputePlacementFailed',
-          aggregateMessage: decided.message,
-        });
+      await writeStatus(this.o.federatedClient, fed, {}, false, {
+        aggregateReason: 'ComputePlacementFailed',
+        aggregateMessage: decided.message,
+      });
       return done;
     }
     // Upstream drops unknown names silently; say which (deduplicated by the recorder).
